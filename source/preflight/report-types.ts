@@ -1,0 +1,51 @@
+/** What preflight learned about one server (one node of a cluster). */
+export interface NodeFacts {
+	address: string;
+	role: 'master' | 'replica';
+	server: 'redis' | 'valkey';
+	version: string;
+	runId: string;
+	/** RDB version of this server's DUMP payloads (what it writes and the newest it accepts). */
+	rdbVersion: number | null;
+	modules: string[];
+	usedMemory: number;
+	maxmemory: number;
+	maxmemoryPolicy: string;
+	evictedKeys: number;
+	/** Keys per db, from INFO keyspace. */
+	keyspace: Record<number, {keys: number; expires: number}>;
+	/** Slot ranges served, for cluster masters. */
+	slots: Array<[number, number]>;
+}
+
+export interface EndpointFacts {
+	/** URL with the password removed. */
+	label: string;
+	cluster: boolean;
+	/** Masters (and, for a cluster, their replicas with role 'replica'). */
+	nodes: NodeFacts[];
+	totalKeys: number;
+	/** MONITOR answered +OK on every master (source only). */
+	monitorPermitted: boolean | null;
+	/** How keyferry's own commands are recognised in the MONITOR feed (source only). */
+	markers: 'address' | 'transaction' | null;
+}
+
+export type FindingSeverity = 'blocking' | 'warning' | 'info';
+
+export interface Finding {
+	severity: FindingSeverity;
+	code: string;
+	message: string;
+}
+
+export interface PreflightReport {
+	source: EndpointFacts;
+	target: EndpointFacts;
+	/** Target clock minus source clock, in ms; added to every absolute expiry keyferry writes. */
+	clockSkewMs: number;
+	copyMode: 'dump' | 'logical';
+	findings: Finding[];
+	/** No blocking finding. */
+	ok: boolean;
+}

@@ -1,0 +1,206 @@
+/**
+ * Real redis-server processes for tests, on free loopback ports, each in its own temp dir.
+ * Every server started here is also registered for a process-exit kill, so a failing test file
+ * never leaves servers behind. Use `startStandalone` / `startCluster` in beforeAll and `stop()` in
+ * afterAll.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import Redis from 'ioredis';
+
+export interface TestServer {
+	port: number;
+	url: string;
+	dir: string;
+	process: ChildProcess;
+	/** A fresh ioredis client to this server; closed by stop(). */
+	client(): Redis;
+	stop(): Promise<void>;
+}
+
+export interface TestCluster {
+	masters: TestServer[];
+	replicas: TestServer[];
+	/** Seed URL (first master). */
+	url: string;
+	stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of live) child.kill('SIGKILL');
+});
+
+export const redisServerBinary = process.env['KEYFERRY_REDIS_SERVER'] ?? 'redis-server';
+
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.unref();
+		server.on('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			if (address === null || typeof address === 'string') {
+				reject(new Error('no port'));
+				return;
+			}
+			server.close(() => resolve(address.port));
+		});
+	});
+}
+
+export interface StartOptions {
+	/** Extra redis-server arguments, e.g. ['--requirepass', 'secret']. */
+	args?: string[];
+	password?: string;
+}
+
+export async function startStandalone(options: StartOptions = {}): Promise<TestServer> {
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const port = await freePort();
+		try {
+			return await launch(port, options);
+		} catch (error) {
+			if (attempt === 4) throw error;
+		}
+	}
+	throw new Error('unreachable');
+}
+
+async function launch(port: number, options: StartOptions): Promise<TestServer> {
+	const dir = mkdtempSync(join(tmpdir(), 'keyferry-redis-'));
+	const args = [
+		'--port', String(port),
+		'--bind', '127.0.0.1',
+		'--dir', dir,
+		'--save', '',
+		'--appendonly', 'no',
+		'--daemonize', 'no',
+		'--loglevel', 'warning',
+		'--logfile', join(dir, 'redis.log'),
+		...(options.password ? ['--requirepass', options.password] : []),
+		...(options.args ?? []),
+	];
+	const child = spawn(redisServerBinary, args, {stdio: 'ignore'});
+	live.add(child);
+	const clients: Redis[] = [];
+	let exited = false;
+	child.on('exit', () => {
+		exited = true;
+		live.delete(child);
+	});
+	const server: TestServer = {
+		port,
+		url: `redis://127.0.0.1:${port}`,
+		dir,
+		process: child,
+		client() {
+			const client = new Redis({host: '127.0.0.1', port, password: options.password, lazyConnect: false, maxRetriesPerRequest: 2});
+			clients.push(client);
+			return client;
+		},
+		async stop() {
+			for (const client of clients) client.disconnect();
+			if (!exited) {
+				const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+				child.kill('SIGKILL');
+				await done;
+			}
+			rmSync(dir, {recursive: true, force: true});
+		},
+	};
+	await waitForPing(port, options.password, () => exited);
+	return server;
+}
+
+async function waitForPing(port: number, password: string | undefined, exited: () => boolean): Promise<void> {
+	const deadline = Date.now() + 10_000;
+	while (Date.now() < deadline) {
+		if (exited()) throw new Error(`redis-server on port ${port} exited at start`);
+		const client = new Redis({host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0});
+		client.on('error', () => {});
+		try {
+			await client.connect();
+			await client.ping();
+			client.disconnect();
+			return;
+		} catch {
+			client.disconnect();
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	}
+	throw new Error(`redis-server on port ${port} did not answer within 10 s`);
+}
+
+export interface ClusterOptions extends StartOptions {
+	masters?: number;
+	replicasPerMaster?: number;
+}
+
+/** A cluster of `masters` (default 3) masters, slots split evenly, optionally with replicas. */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+	const masterCount = options.masters ?? 3;
+	const replicasPerMaster = options.replicasPerMaster ?? 0;
+	const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', ...(options.args ?? [])];
+	const masters: TestServer[] = [];
+	const replicas: TestServer[] = [];
+	const stopAll = async () => {
+		await Promise.all([...masters, ...replicas].map((server) => server.stop()));
+	};
+	try {
+		for (let i = 0; i < masterCount; i++) {
+			const server = await startStandalone({...options, args: [...clusterArgs, '--cluster-config-file', 'nodes.conf']});
+			masters.push(server);
+		}
+		for (let i = 0; i < masterCount * replicasPerMaster; i++) {
+			replicas.push(await startStandalone({...options, args: [...clusterArgs, '--cluster-config-file', 'nodes.conf']}));
+		}
+		const all = [...masters, ...replicas];
+		const admin = all.map((server) => server.client());
+		const perMaster = Math.floor(16384 / masterCount);
+		await Promise.all(
+			masters.map((_, i) => {
+				const first = i * perMaster;
+				const last = i === masterCount - 1 ? 16383 : first + perMaster - 1;
+				return admin[i]!.call('CLUSTER', 'ADDSLOTSRANGE', String(first), String(last));
+			}),
+		);
+		for (let i = 1; i < all.length; i++) {
+			await admin[i]!.call('CLUSTER', 'MEET', '127.0.0.1', String(all[0]!.port));
+		}
+		await waitFor(async () => {
+			const views = await Promise.all(admin.map((client) => client.call('CLUSTER', 'NODES') as Promise<string>));
+			return views.every((view) => view.trim().split('\n').length === all.length);
+		}, 'cluster nodes to meet');
+		const masterIds = await Promise.all(masters.map((_, i) => admin[i]!.call('CLUSTER', 'MYID') as Promise<string>));
+		for (let r = 0; r < replicas.length; r++) {
+			await admin[masterCount + r]!.call('CLUSTER', 'REPLICATE', masterIds[r % masterCount]!);
+		}
+		await waitFor(async () => {
+			const infos = await Promise.all(admin.map((client) => client.call('CLUSTER', 'INFO') as Promise<string>));
+			return infos.every((info) => info.includes('cluster_state:ok'));
+		}, 'cluster_state:ok');
+		if (replicas.length > 0) {
+			await waitFor(async () => {
+				const infos = await Promise.all(admin.slice(masterCount).map((client) => client.info('replication')));
+				return infos.every((info) => info.includes('master_link_status:up'));
+			}, 'replicas to sync');
+		}
+		return {masters, replicas, url: masters[0]!.url, stop: stopAll};
+	} catch (error) {
+		await stopAll();
+		throw error;
+	}
+}
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await check()) return;
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+	throw new Error(`timed out waiting for ${what}`);
+}
