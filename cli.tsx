@@ -1,0 +1,130 @@
+/**
+ * keyferry's entry point: parse flags (meow), then the one switch point between the Ink console
+ * (a TTY) and the headless JSON-lines reporter. Exit codes are README's.
+ */
+import process from 'node:process';
+import meow from 'meow';
+import {helpText} from './source/config/help';
+import {meowFlags, resolveCommand, type CliCommand, type MigrateOptions} from './source/config/options';
+import {newMigrationId} from './source/engine/migration-id';
+import {runMigrate} from './source/engine/run-migrate';
+import {createKeyferryStore, type KeyferryStore} from './source/engine/store';
+import {describeError, ExitCode, KeyferryError} from './source/errors';
+import {startJsonLinesReporter} from './source/headless/json-lines';
+import {startStderrLog} from './source/headless/stderr-log';
+import {formatPreflightReport} from './source/preflight/format-report';
+import {detectGlyphs, runConsole} from './source/ui/run-console';
+import {version} from './source/version';
+
+async function main(argv: string[]): Promise<number> {
+	let command: CliCommand;
+	try {
+		const cli = meow(helpText(), {
+			importMeta: import.meta,
+			argv,
+			flags: meowFlags(),
+			allowUnknownFlags: true,
+			autoHelp: false,
+			autoVersion: false,
+			description: false,
+		});
+		command = resolveCommand({input: cli.input.map(String), flags: cli.flags, env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY)});
+	} catch (error) {
+		return reportStartupError(error, argv);
+	}
+	switch (command.command) {
+		case 'help':
+			process.stdout.write(`${helpText()}\n`);
+			return ExitCode.ok;
+		case 'version':
+			process.stdout.write(`${version}\n`);
+			return ExitCode.ok;
+		case 'migrate':
+			return migrate(command);
+		default:
+			return reportStartupError(
+				new KeyferryError('not-built', `"keyferry ${command.command}" is not built yet; see README for what works today`, ExitCode.usage),
+				argv,
+			);
+	}
+}
+
+async function migrate(options: MigrateOptions): Promise<number> {
+	const store = createKeyferryStore({migrationId: newMigrationId()});
+	const signals = handleSignals(store);
+	try {
+		if (options.headless) return await runHeadless(store, () => runMigrate(options, store));
+		if (options.preflightOnly) return await runPreflightText(store, options);
+		const glyphs = detectGlyphs(process.env, {ascii: options.ascii, color: options.color});
+		const engine = runMigrate(options, store);
+		await runConsole(store, glyphs);
+		return await engine;
+	} finally {
+		signals();
+	}
+}
+
+async function runHeadless(store: KeyferryStore, run: () => Promise<number>): Promise<number> {
+	const reporter = startJsonLinesReporter(store, process.stdout);
+	const stopLog = startStderrLog(store, process.stderr);
+	try {
+		return await run();
+	} finally {
+		reporter.stop();
+		stopLog();
+	}
+}
+
+/** `--preflight-only` on a terminal: readable text, no console. */
+async function runPreflightText(store: KeyferryStore, options: MigrateOptions): Promise<number> {
+	const exitCode = await runMigrate(options, store);
+	const {preflight, feed} = store.getState();
+	if (preflight) process.stdout.write(`${formatPreflightReport(preflight)}\n`);
+	else {
+		for (const entry of feed) if (entry.event.type === 'error') process.stderr.write(`keyferry: ${entry.event.message}\n`);
+	}
+	return exitCode;
+}
+
+/** First SIGINT/SIGTERM drains to a barrier; a second one aborts (exit 130). SIGHUP is ignored. */
+function handleSignals(store: KeyferryStore): () => void {
+	let count = 0;
+	const onSignal = () => {
+		count++;
+		if (count === 1) store.getState().controls.quit();
+		else store.getState().controls.abort();
+	};
+	const ignore = () => {};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	process.on('SIGHUP', ignore);
+	return () => {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+		process.off('SIGHUP', ignore);
+	};
+}
+
+function reportStartupError(error: unknown, argv: string[]): number {
+	const {code, message, exitCode} = describeError(error);
+	const pointer = exitCode === ExitCode.usage ? ' (see keyferry --help)' : '';
+	process.stderr.write(`keyferry: ${message}${pointer}\n`);
+	if (argv.includes('--headless') || !process.stdout.isTTY) {
+		const ts = Date.now();
+		process.stdout.write(`${JSON.stringify({type: 'error', ts, code, message})}\n`);
+		process.stdout.write(`${JSON.stringify({type: 'summary', ts, exitCode, stage: 'preflight'})}\n`);
+	}
+	return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+	(exitCode) => {
+		process.exitCode = exitCode;
+		// Sockets or timers left by a failed connection must not keep the process alive.
+		setTimeout(() => process.exit(exitCode), 200).unref();
+	},
+	(error: unknown) => {
+		process.stderr.write(`keyferry: internal error: ${describeError(error).message}\n`);
+		process.exit(ExitCode.runtime);
+	},
+);

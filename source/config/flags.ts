@@ -1,0 +1,50 @@
+/**
+ * Every flag keyferry accepts, as data: meow parses from it, the help text is generated from it,
+ * and validation checks each flag belongs to the subcommand it was given to.
+ */
+export type Subcommand = 'migrate' | 'verify' | 'rollback' | 'demo';
+
+export interface FlagSpec {
+	name: string;
+	type: 'string' | 'boolean';
+	/** Shown in help after the flag, e.g. URL. */
+	value?: string;
+	description: string;
+	commands: readonly Subcommand[];
+	default?: boolean;
+}
+
+const connection: readonly Subcommand[] = ['migrate', 'verify'];
+const all: readonly Subcommand[] = ['migrate', 'verify', 'rollback', 'demo'];
+
+export const flagSpecs: readonly FlagSpec[] = [
+	{name: 'source', type: 'string', value: 'URL', description: 'redis[s]://[user:pass@]host:port[/db] of the server to move from', commands: connection},
+	{name: 'target', type: 'string', value: 'URL', description: 'redis[s]://[user:pass@]host:port[/db] of the server to move to', commands: connection},
+	{name: 'source-cluster', type: 'boolean', description: 'treat the source as a cluster (detected from INFO otherwise)', commands: connection},
+	{name: 'target-cluster', type: 'boolean', description: 'treat the target as a cluster (detected from INFO otherwise)', commands: connection},
+	{name: 'tls-ca', type: 'string', value: 'FILE', description: 'CA certificate (PEM) for rediss:// connections', commands: connection},
+	{name: 'tls-insecure', type: 'boolean', description: 'do not verify TLS certificates', commands: connection},
+	{name: 'state-dir', type: 'string', value: 'DIR', description: 'where the migration keeps its journal and checkpoints (default ./.keyferry/<id>)', commands: ['migrate', 'rollback']},
+	{name: 'preflight-only', type: 'boolean', description: 'run the preflight checks, print the report and exit', commands: ['migrate']},
+	{name: 'copy-mode', type: 'string', value: 'dump|logical', description: 'DUMP/RESTORE payloads (default) or a type-by-type logical copy', commands: ['migrate']},
+	{name: 'allow-non-empty-target', type: 'boolean', description: 'accept a target that already holds keys', commands: ['migrate']},
+	{name: 'db-map', type: 'string', value: 'SRC:DST,…', description: 'map source dbs to target dbs, e.g. 3:0 (required for dbs other than 0 into a cluster)', commands: ['migrate']},
+	{name: 'copy-rate', type: 'string', value: 'N', description: 'copy at most N keys per second (default unlimited)', commands: ['migrate']},
+	{name: 'max-memory-window', type: 'string', value: 'SIZE', description: 'captured data held in memory before reading back from disk (default 64mb)', commands: ['migrate']},
+	{name: 'headless', type: 'boolean', description: 'JSON lines on stdout instead of the console (automatic when stdout is not a terminal)', commands: all},
+	{name: 'yes', type: 'boolean', description: 'advance each stage as soon as it is ready, without asking', commands: all},
+	{name: 'ascii', type: 'boolean', description: 'plain ASCII drawing (automatic when the locale is not UTF-8)', commands: all},
+	{name: 'color', type: 'boolean', default: true, description: 'use --no-color to turn colors off (NO_COLOR is honoured too)', commands: all},
+	{name: 'help', type: 'boolean', description: 'show this help', commands: all},
+	{name: 'version', type: 'boolean', description: 'show the version', commands: all},
+];
+
+export const flagByName: ReadonlyMap<string, FlagSpec> = new Map(flagSpecs.map((spec) => [spec.name, spec]));
+
+export function camelCase(name: string): string {
+	return name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+export function kebabCase(name: string): string {
+	return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}

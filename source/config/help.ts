@@ -1,0 +1,44 @@
+/** The --help text, generated from the flag table so the two never disagree. */
+import {flagSpecs, type Subcommand} from './flags';
+
+const summaries: Record<Subcommand, string> = {
+	migrate: 'preflight → capture → copy → sync → verify → cutover, live',
+	verify: 'compare two servers at rest (not built yet)',
+	rollback: 'preview and apply a rollback after cutover (not built yet)',
+	demo: 'a local migration between two throwaway servers (not built yet)',
+};
+
+export function helpText(): string {
+	const width = Math.max(...flagSpecs.map((spec) => flagLabel(spec.name, spec.type, spec.value).length));
+	const flags = flagSpecs.map((spec) => {
+		const label = flagLabel(spec.name, spec.type, spec.value).padEnd(width);
+		const scope = spec.commands.length === 4 ? '' : `  [${spec.commands.join(', ')}]`;
+		return `  ${label}  ${spec.description}${scope}`;
+	});
+	return [
+		'Usage',
+		'  $ keyferry <command> [flags]',
+		'',
+		'Commands',
+		...Object.entries(summaries).map(([name, text]) => `  ${name.padEnd(9)} ${text}`),
+		'',
+		'Flags',
+		...flags,
+		'',
+		'Environment',
+		'  KEYFERRY_SOURCE_PASSWORD, KEYFERRY_TARGET_PASSWORD  passwords kept out of the command line',
+		'  NO_COLOR                                            no colors',
+		'',
+		'Exit codes',
+		'  0 success  1 runtime failure  2 bad usage or input  3 discrepancies found  130 aborted',
+		'',
+		'Examples',
+		'  $ keyferry migrate --source redis://old:6379 --target redis://new:6379',
+		'  $ keyferry migrate --source redis://old:6379 --target redis://new:6379 --preflight-only --headless',
+	].join('\n');
+}
+
+function flagLabel(name: string, type: 'string' | 'boolean', value: string | undefined): string {
+	if (name === 'color') return '--no-color';
+	return type === 'string' ? `--${name} ${value ?? 'VALUE'}` : `--${name}`;
+}

@@ -1,0 +1,196 @@
+/**
+ * The copier of one source master: SCANs every db and reads each key with DUMP + PTTL on marker
+ * connections, so each payload's place in the stream is the position of its `dump` line. It also
+ * serves re-copies (keys whose effect could not be reproduced from the stream) ahead of the scan.
+ * It writes nothing anywhere: the applier RESTOREs at the marker.
+ */
+import type Redis from 'ioredis';
+import type {Counters} from '../engine/counters';
+import {connectNode} from '../redis/connect';
+import {corked} from '../redis/corked';
+import type {NodeEndpoint} from '../redis/endpoint';
+import {MarkerConnection} from './marker-connection';
+import {RateLimiter} from './rate-limiter';
+
+export interface CopierOptions {
+	endpoint: NodeEndpoint;
+	/** dbs to scan, from the source's keyspace at preflight. */
+	dbs: number[];
+	counters: Counters;
+	rate: number | null;
+	markerConnections?: number;
+	scanCount?: number;
+	/** Reads not yet applied, across connections; the copier waits above it (bounds memory). */
+	maxOutstanding?: number;
+	/** Open without scanning until setPaused(false) (re-copies are still served). */
+	startPaused?: boolean;
+}
+
+export class Copier {
+	private readonly scanQueue: number[];
+	private readonly recopies = new Map<number, Map<string, Buffer>>();
+	private readonly limiter: RateLimiter;
+	private paused = false;
+	private closed = false;
+	private wake: (() => void) | null = null;
+	private next = 0;
+	private scansFinished = false;
+	private readonly loop: Promise<void>;
+
+	private constructor(
+		private readonly options: CopierOptions,
+		readonly markers: MarkerConnection[],
+		private readonly scanClient: Redis,
+	) {
+		this.scanQueue = [...options.dbs];
+		this.limiter = new RateLimiter(options.rate);
+		this.paused = options.startPaused ?? false;
+		this.loop = this.run();
+		this.loop.catch(() => {});
+	}
+
+	static async open(options: CopierOptions): Promise<Copier> {
+		const count = options.markerConnections ?? 2;
+		const markers = await Promise.all(Array.from({length: count}, () => MarkerConnection.open(options.endpoint)));
+		const scanClient = await connectNode({...options.endpoint, db: 0}, 'source');
+		await scanClient.call('CLIENT', 'SETNAME', 'keyferry-scan');
+		return new Copier(options, markers, scanClient);
+	}
+
+	/** The copier loop's failure, if it fails (a lost source connection). */
+	get failed(): Promise<never> {
+		return this.loop.then(() => new Promise<never>(() => {}));
+	}
+
+	/** True once every db has been scanned and every scanned key read. */
+	get scansDone(): boolean {
+		return this.scansFinished;
+	}
+
+	get outstanding(): number {
+		return this.markers.reduce((sum, marker) => sum + marker.outstanding, 0);
+	}
+
+	/** Nothing queued, nothing in flight: every read so far has reached the applier. */
+	get idle(): boolean {
+		return this.scansFinished && this.recopies.size === 0 && this.outstanding === 0;
+	}
+
+	setPaused(paused: boolean): void {
+		this.paused = paused;
+		this.poke();
+	}
+
+	setRate(rate: number | null): void {
+		this.limiter.setRate(rate);
+	}
+
+	/** Queue keys to be read again through a fresh marker. Duplicates not yet sent are merged. */
+	recopy(db: number, keys: Buffer[]): void {
+		let pending = this.recopies.get(db);
+		if (!pending) {
+			pending = new Map();
+			this.recopies.set(db, pending);
+		}
+		for (const key of keys) pending.set(key.toString('latin1'), key);
+		this.poke();
+	}
+
+	/** Scan a db again from the start (SWAPDB, a capture gap). */
+	rescan(db: number): void {
+		if (!this.scanQueue.includes(db)) this.scanQueue.push(db);
+		this.scansFinished = false;
+		this.poke();
+	}
+
+	/** Which keys a command touches, by the source's own COMMAND GETKEYS (for commands keyferry does not know). */
+	async commandKeys(args: Buffer[]): Promise<Buffer[]> {
+		return (await this.scanClient.callBuffer('COMMAND', 'GETKEYS', ...args)) as Buffer[];
+	}
+
+	barrier(key: Buffer): Promise<void> {
+		return this.markers[0]!.barrier(key);
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		this.poke();
+		await this.loop.catch(() => {});
+		for (const marker of this.markers) marker.close();
+		this.scanClient.disconnect();
+	}
+
+	private poke(): void {
+		this.wake?.();
+	}
+
+	private sleep(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			const timer = setTimeout(done, ms);
+			const self = this;
+			function done() {
+				clearTimeout(timer);
+				self.wake = null;
+				resolve();
+			}
+			this.wake = done;
+		});
+	}
+
+	private marker(): MarkerConnection {
+		const marker = this.markers[this.next % this.markers.length]!;
+		this.next++;
+		return marker;
+	}
+
+	private async run(): Promise<void> {
+		const maxOutstanding = this.options.maxOutstanding ?? 20_000;
+		const scanCount = this.options.scanCount ?? 500;
+		let db: number | undefined;
+		let cursor = '0';
+		while (!this.closed) {
+			if (this.outstanding >= maxOutstanding) {
+				await this.sleep(5);
+				continue;
+			}
+			if (this.recopies.size > 0) {
+				this.sendRecopies();
+				continue;
+			}
+			if (this.paused || (db === undefined && this.scanQueue.length === 0)) {
+				if (db === undefined && this.scanQueue.length === 0) this.scansFinished = true;
+				await this.sleep(this.paused ? 100 : 50);
+				continue;
+			}
+			if (db === undefined) {
+				db = this.scanQueue.shift()!;
+				cursor = '0';
+				await this.scanClient.select(db);
+			}
+			const [nextCursor, keys] = await this.scanClient.scanBuffer(cursor, 'COUNT', scanCount);
+			cursor = String(nextCursor);
+			if (keys.length > 0) {
+				await this.limiter.take(keys.length);
+				const marker = this.marker();
+				const scannedDb = db;
+				corked(marker.client, () => {
+					for (const key of keys) marker.dump(scannedDb, key, false);
+				});
+			}
+			if (cursor === '0') {
+				db = undefined;
+			}
+		}
+	}
+
+	private sendRecopies(): void {
+		const batch = [...this.recopies];
+		this.recopies.clear();
+		for (const [db, keys] of batch) {
+			const marker = this.marker();
+			corked(marker.client, () => {
+				for (const key of keys.values()) marker.dump(db, key, true);
+			});
+		}
+	}
+}

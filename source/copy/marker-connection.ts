@@ -1,0 +1,119 @@
+/**
+ * A source connection whose server-side address is known (CLIENT INFO), so every command it sends
+ * can be found in the MONITOR stream: that line is the marker that places the reply at an exact
+ * point of the stream (DESIGN.md, "The ordered stream and markers").
+ *
+ * Commands that show up in the feed are queued in `pending` in send order; the applier takes the
+ * head when it meets a line from this address. Replies may arrive before or after their line.
+ */
+import Redis from 'ioredis';
+import {serverSideAddress} from '../redis/client-info';
+import {connectNode} from '../redis/connect';
+import type {NodeEndpoint} from '../redis/endpoint';
+
+export interface DumpRead {
+	kind: 'dump';
+	db: number;
+	key: Buffer;
+	/** DUMP then PTTL, pipelined: payload (null when the key is gone) and PTTL (-2 gone, -1 none). */
+	reply: Promise<{payload: Buffer | null; pttl: number}>;
+	/** A re-copy (not part of the initial scan). */
+	recopy: boolean;
+}
+
+export interface BarrierRead {
+	kind: 'barrier';
+	db: number;
+	key: Buffer;
+	/** Resolved by the applier once every write before this point is acknowledged by the target. */
+	passed: () => void;
+}
+
+export type MarkedRead = DumpRead | BarrierRead;
+
+/** The command names each read shows in the feed, in order. */
+const feedCommands: Record<MarkedRead['kind'], readonly string[]> = {
+	dump: ['dump', 'pttl'],
+	barrier: ['exists'],
+};
+
+export interface PendingLine {
+	command: string;
+	read: MarkedRead;
+	/** The first line of the read (where its effect belongs). */
+	first: boolean;
+}
+
+export class MarkerConnection {
+	readonly pending: PendingLine[] = [];
+	private head = 0;
+	private db = -1;
+
+	private constructor(
+		readonly client: Redis,
+		readonly address: string,
+	) {}
+
+	static async open(endpoint: NodeEndpoint): Promise<MarkerConnection> {
+		const client = await connectNode({...endpoint, db: 0}, 'source');
+		const address = await serverSideAddress(client);
+		await client.call('CLIENT', 'SETNAME', 'keyferry-marker');
+		return new MarkerConnection(client, address);
+	}
+
+	get outstanding(): number {
+		return this.pending.length - this.head;
+	}
+
+	private select(db: number): void {
+		if (db === this.db) return;
+		this.db = db;
+		// SELECT shows in the feed but carries no marker: the applier skips it.
+		void this.client.select(db).catch(() => {});
+	}
+
+	private track(read: MarkedRead): void {
+		feedCommands[read.kind].forEach((command, index) => this.pending.push({command, read, first: index === 0}));
+	}
+
+	dump(db: number, key: Buffer, recopy: boolean): DumpRead {
+		this.select(db);
+		const payload = this.client.dumpBuffer(key);
+		const pttl = this.client.pttl(key);
+		const read: DumpRead = {
+			kind: 'dump',
+			db,
+			key,
+			recopy,
+			reply: Promise.all([payload, pttl]).then(([dumped, ttl]) => ({payload: dumped, pttl: Number(ttl)})),
+		};
+		// A failed read must surface through the applier, not as an unhandled rejection here.
+		read.reply.catch(() => {});
+		this.track(read);
+		return read;
+	}
+
+	barrier(key: Buffer): Promise<void> {
+		this.select(0);
+		return new Promise((resolve, reject) => {
+			this.track({kind: 'barrier', db: 0, key, passed: resolve});
+			this.client.exists(key).catch(reject);
+		});
+	}
+
+	/** The next pending line, if its command matches; consumed. */
+	take(command: string): PendingLine | undefined {
+		const line = this.pending[this.head];
+		if (!line || line.command !== command) return undefined;
+		this.head++;
+		if (this.head > 4096 && this.head * 2 > this.pending.length) {
+			this.pending.splice(0, this.head);
+			this.head = 0;
+		}
+		return line;
+	}
+
+	close(): void {
+		this.client.disconnect();
+	}
+}

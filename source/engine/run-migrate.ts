@@ -1,0 +1,124 @@
+/**
+ * The `migrate` stage machine: preflight → capture → copy → sync (→ verify → cutover, later
+ * issues). It owns the counters and the operator controls, reports only through the store, and
+ * resolves with the process exit code.
+ */
+import type {MigrateOptions} from '../config/options';
+import {describeError, ExitCode} from '../errors';
+import {runPreflight} from '../preflight/run-preflight';
+import {Counters} from './counters';
+import {StageGate} from './stage-gate';
+import {startStatsPublisher} from './stats-publisher';
+import {emit, setStage, type KeyferryStore} from './store';
+import type {Stage} from './stages';
+import {startPipeline, type Pipeline} from './pipeline';
+
+export async function runMigrate(options: MigrateOptions, store: KeyferryStore): Promise<number> {
+	const counters = new Counters();
+	const publisher = startStatsPublisher(store, counters);
+	const gate = new StageGate(options.yes);
+	let pipeline: Pipeline | null = null;
+	let stopRequested: () => void = () => {};
+	const stopped = new Promise<'stop'>((resolve) => {
+		stopRequested = () => resolve('stop');
+	});
+	let aborted: () => void = () => {};
+	const abortedPromise = new Promise<'abort'>((resolve) => {
+		aborted = () => resolve('abort');
+	});
+
+	store.setState({
+		controls: {
+			advance: () => {
+				if (store.getState().stageStatus === 'ready') gate.advance();
+			},
+			setCopyPaused: (paused) => {
+				pipeline?.setCopyPaused(paused);
+				store.setState({copy: {...store.getState().copy, paused}});
+			},
+			setCopyRate: (rate) => {
+				pipeline?.setCopyRate(rate);
+				store.setState({copy: {...store.getState().copy, rateLimit: rate}});
+			},
+			verifyNow: () => emit(store, {type: 'info', message: 'verification is not built yet'}),
+			quit: () => {
+				if (store.getState().stopping) return;
+				store.setState({stopping: true});
+				emit(store, {type: 'info', message: 'stopping: draining to a barrier'});
+				stopRequested();
+			},
+			abort: () => aborted(),
+		},
+	});
+
+	const finish = (exitCode: number, stage: Stage = store.getState().stage) => {
+		publisher.flush();
+		const {stats, startedAt} = store.getState();
+		emit(store, {type: 'summary', exitCode, durationMs: Date.now() - startedAt, ...stats, stage});
+		store.setState({exitCode});
+		publisher.stop();
+		return exitCode;
+	};
+
+	/** Runs a stage step unless the operator stops or aborts first. */
+	const until = async <T>(work: Promise<T>): Promise<T | 'stop' | 'abort'> => Promise.race([work, stopped, abortedPromise]);
+
+	try {
+		setStage(store, 'preflight', 'running', 'inspecting source and target');
+		const preflight = await until(runPreflight(options));
+		if (preflight === 'abort') return finish(ExitCode.aborted);
+		if (preflight === 'stop') return finish(ExitCode.ok);
+		const {report} = preflight;
+		const firstVersion = (nodes: typeof report.source.nodes) => {
+			const node = nodes.find((item) => item.role === 'master');
+			return node ? `${node.server} ${node.version}` : null;
+		};
+		store.setState({
+			preflight: report,
+			source: {label: report.source.label, version: firstVersion(report.source.nodes)},
+			target: {label: report.target.label, version: firstVersion(report.target.nodes)},
+		});
+		emit(store, {type: 'preflight', report});
+		for (const finding of report.findings) {
+			if (finding.severity === 'warning') emit(store, {type: 'warning', code: finding.code, message: finding.message});
+			if (finding.severity === 'info') emit(store, {type: 'info', message: finding.message});
+		}
+		if (!report.ok) {
+			for (const finding of report.findings.filter((item) => item.severity === 'blocking')) {
+				emit(store, {type: 'error', code: finding.code, message: finding.message});
+			}
+			setStage(store, 'preflight', 'failed', 'blocking findings');
+			return finish(ExitCode.usage);
+		}
+		if (options.preflightOnly) {
+			setStage(store, 'preflight', 'finished', 'preflight passed');
+			return finish(ExitCode.ok);
+		}
+		setStage(store, 'preflight', 'ready', 'no blocking finding');
+		const go = await until(gate.wait());
+		if (go === 'abort') return finish(ExitCode.aborted);
+		if (go === 'stop') return finish(ExitCode.ok);
+
+		pipeline = await startPipeline({options, preflight, store, counters, gate});
+		const outcome = await Promise.race([pipeline.done, stopped, abortedPromise]);
+		if (outcome === 'abort') {
+			await pipeline.abort();
+			return finish(ExitCode.aborted);
+		}
+		if (outcome === 'stop') {
+			const drained = await Promise.race([pipeline.drainAndStop(), abortedPromise]);
+			if (drained === 'abort') {
+				await pipeline.abort();
+				return finish(ExitCode.aborted);
+			}
+			return finish(ExitCode.ok);
+		}
+		return finish(outcome);
+	} catch (error) {
+		const {code, message, exitCode} = describeError(error);
+		emit(store, {type: 'error', code, message});
+		if (store.getState().stageStatus !== 'failed') setStage(store, store.getState().stage, 'failed', message);
+		await pipeline?.abort();
+		return finish(exitCode);
+	}
+}

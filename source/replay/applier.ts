@@ -1,0 +1,263 @@
+/**
+ * The applier of one source master: walks that master's ordered stream (the journal) and makes
+ * the target follow it. Application writes are planned (plan-command.ts) and sent in stream order;
+ * lines from keyferry's marker connections place copied payloads, re-copies and barriers at their
+ * exact point. See DESIGN.md, "The ordered stream and markers".
+ */
+import type {JournalReader, JournalRecord} from '../capture/journal';
+import type {MonitorCommand} from '../capture/monitor-parser';
+import type {MarkerConnection, MarkedRead} from '../copy/marker-connection';
+import type {Copier} from '../copy/copier';
+import type {Counters} from '../engine/counters';
+import {BlockedClients} from './blocked-clients';
+import {planCommand, type Plan} from './plan-command';
+import type {Arg, TargetWriter} from './target-writer';
+
+export interface ApplierOptions {
+	reader: JournalReader;
+	/** Marker connections of this master's copier, by the address the server shows for them. */
+	markers: MarkerConnection[];
+	/** Other keyferry connections on this master whose lines are not application traffic. */
+	ownAddresses: Set<string>;
+	copier: Copier;
+	writer: TargetWriter;
+	counters: Counters;
+	skewMs: number;
+	/** Source db → target db. */
+	mapDb(db: number): number;
+	/** True while scans are still running: multi-key commands may touch keys not copied yet. */
+	copying(): boolean;
+	onWarning(code: string, message: string): void;
+	onGap(fromMs: number, toMs: number, reason: string): void;
+	/** End offset of the last record whose writes the target acknowledged. */
+	onApplied(offset: number): void;
+}
+
+/** Commands keyferry's own connections send that carry no marker. */
+const unmarkedOwnCommands = new Set(['select', 'client', 'ping', 'info', 'scan', 'hello', 'auth', 'command']);
+const batchSize = 2000;
+
+interface OpenTransaction {
+	db: number;
+	lines: MonitorCommand[];
+}
+
+export class Applier {
+	private readonly markersByAddress: Map<string, MarkerConnection>;
+	private readonly blocked = new BlockedClients();
+	private readonly transactions = new Map<string, OpenTransaction>();
+	private stopped = false;
+	private readonly loop: Promise<void>;
+
+	constructor(private readonly options: ApplierOptions) {
+		this.markersByAddress = new Map(options.markers.map((marker) => [marker.address, marker]));
+		this.loop = this.run();
+	}
+
+	/** Settles when the reader is closed and drained, or rejects on a failure. */
+	get done(): Promise<void> {
+		return this.loop;
+	}
+
+	stop(): void {
+		this.stopped = true;
+		this.options.reader.close();
+	}
+
+	private async run(): Promise<void> {
+		const {reader, writer, counters} = this.options;
+		while (!this.stopped) {
+			const records = await reader.read(batchSize);
+			if (records === null) break;
+			for (const record of records) {
+				await this.applyRecord(record);
+				counters.applied++;
+			}
+			const last = records[records.length - 1];
+			if (!last) continue;
+			counters.oldestUnappliedTs = counters.applied < counters.captured && last.entry.kind === 'command' ? last.entry.ts / 1000 : null;
+			void writer.drain().then(() => this.options.onApplied(last.end));
+			await writer.waitForRoom();
+		}
+		await writer.drain();
+	}
+
+	private async applyRecord(record: JournalRecord): Promise<void> {
+		const {entry} = record;
+		if (entry.kind === 'gap') {
+			this.options.onGap(entry.fromMs, entry.toMs, entry.reason);
+			return;
+		}
+		if (entry.kind === 'malformed') {
+			this.options.onWarning('malformed-line', `unreadable MONITOR line skipped (${entry.reason})`);
+			return;
+		}
+		const marker = this.markersByAddress.get(entry.client);
+		if (marker) {
+			await this.applyMarker(marker, entry);
+			return;
+		}
+		if (this.options.ownAddresses.has(entry.client)) return;
+		this.applyApplicationLine(entry);
+	}
+
+	private async applyMarker(marker: MarkerConnection, line: MonitorCommand): Promise<void> {
+		const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+		const pending = marker.take(command);
+		if (!pending) {
+			if (!unmarkedOwnCommands.has(command)) this.options.onWarning('marker-mismatch', `unexpected ${command} from keyferry's own connection`);
+			return;
+		}
+		if (pending.first) await this.placeRead(pending.read, line);
+	}
+
+	private async placeRead(read: MarkedRead, line: MonitorCommand): Promise<void> {
+		const {writer, counters} = this.options;
+		if (read.kind === 'barrier') {
+			void writer.drain().then(read.passed);
+			return;
+		}
+		const db = this.options.mapDb(read.db);
+		let reply: {payload: Buffer | null; pttl: number};
+		try {
+			reply = await read.reply;
+		} catch (error) {
+			// The read failed on the source (connection lost): try again through a fresh marker.
+			this.options.copier.recopy(read.db, [read.key]);
+			return;
+		}
+		if (reply.payload === null || reply.pttl === -2) {
+			// Gone at this point of the stream (deleted or expired since the scan saw it).
+			void writer.send(db, ['DEL', read.key]);
+		} else {
+			const expireAt = reply.pttl >= 0 ? Math.max(1, Math.round(line.ts / 1000 + reply.pttl + this.options.skewMs)) : 0;
+			const restore: Arg[] = ['RESTORE', read.key, expireAt, reply.payload, 'REPLACE'];
+			if (expireAt > 0) restore.push('ABSTTL');
+			void writer.send(db, restore);
+		}
+		if (read.recopy) counters.recopies++;
+		else counters.keysCopied++;
+	}
+
+	private applyApplicationLine(line: MonitorCommand): void {
+		const nowMs = line.ts / 1000;
+		this.blocked.release(line.client);
+		if (this.blocked.size > 0) this.blocked.expire(nowMs);
+
+		const open = this.transactions.get(line.client);
+		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs});
+		if (plan.action === 'transaction') {
+			if (plan.kind === 'multi') this.transactions.set(line.client, {db: line.db, lines: []});
+			else {
+				this.transactions.delete(line.client);
+				if (plan.kind === 'exec' && open) this.applyTransaction(open);
+			}
+			return;
+		}
+		if (open) {
+			open.lines.push(line);
+			return;
+		}
+		this.applyPlan(line.db, plan, line, false);
+	}
+
+	/** A MULTI block: the reproducible commands applied as one transaction, the rest re-copied after. */
+	private applyTransaction(block: OpenTransaction): void {
+		const applied: Array<{db: number; args: Arg[]; keys: Buffer[]}> = [];
+		const others: Array<{line: MonitorCommand; plan: Plan}> = [];
+		for (const line of block.lines) {
+			const plan = planCommand(line.args, {tsMs: line.ts / 1000, skewMs: this.options.skewMs});
+			if (plan.action === 'apply') applied.push({db: line.db, args: plan.args, keys: plan.keys});
+			else if (plan.action !== 'drop') others.push({line, plan});
+		}
+		const db = block.lines[0]?.db ?? block.db;
+		if (applied.length > 0) {
+			const sameDb = applied.every((command) => command.db === db);
+			if (sameDb) void this.options.writer.transaction(this.options.mapDb(db), applied.map((command) => command.args));
+			else for (const command of applied) void this.options.writer.send(this.options.mapDb(command.db), command.args);
+			for (const command of applied) this.afterWrite(command.db, command.keys);
+		}
+		for (const {line, plan} of others) this.applyPlan(line.db, plan, line, true);
+	}
+
+	private applyPlan(db: number, plan: Plan, line: MonitorCommand, inTransaction: boolean): void {
+		const {writer, copier} = this.options;
+		const target = this.options.mapDb(db);
+		switch (plan.action) {
+			case 'drop':
+			case 'transaction':
+				return;
+			case 'apply':
+				void writer.send(target, plan.args);
+				this.afterWrite(db, plan.keys);
+				return;
+			case 'recopy':
+				if (plan.keys === null) {
+					void this.recopyUnknown(db, line.args);
+					return;
+				}
+				copier.recopy(db, plan.keys);
+				return;
+			case 'block':
+				copier.recopy(db, plan.keys);
+				if (!inTransaction) {
+					this.blocked.block(line.client, {db, keys: plan.keys, deadlineMs: plan.timeoutMs === null ? null : line.ts / 1000 + plan.timeoutMs + 1000});
+				}
+				return;
+			case 'flush':
+				void writer.send(plan.scope === 'db' ? target : 0, plan.args);
+				return;
+			case 'swapdb':
+				void writer.send(target, ['SWAPDB', this.options.mapDb(plan.a), this.options.mapDb(plan.b)]);
+				if (this.options.copying()) {
+					copier.rescan(plan.a);
+					copier.rescan(plan.b);
+				}
+				return;
+			case 'move':
+				void writer.send(target, ['MOVE', plan.key, this.options.mapDb(plan.toDb)]);
+				if (this.options.copying()) {
+					copier.recopy(db, [plan.key]);
+					copier.recopy(plan.toDb, [plan.key]);
+				}
+				return;
+			case 'copy': {
+				const toDb = plan.toDb ?? db;
+				const args = plan.toDb === null ? plan.args : rewriteCopyDb(plan.args, this.options.mapDb(plan.toDb));
+				void writer.send(target, args);
+				if (this.options.copying()) copier.recopy(toDb, [plan.to]);
+				this.afterWrite(toDb, [plan.to]);
+				return;
+			}
+			case 'migrate':
+				if (!plan.copy && plan.keys.length > 0) void writer.send(target, ['DEL', ...plan.keys]);
+				return;
+		}
+	}
+
+	/** After a write: multi-key commands during the copy and writes to keys a blocked client waits on are re-copied. */
+	private afterWrite(db: number, keys: Buffer[]): void {
+		if (keys.length > 1 && this.options.copying()) this.options.copier.recopy(db, keys);
+		if (this.blocked.size === 0) return;
+		for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+	}
+
+	/** A command keyferry does not know: ask the source which keys it touches, then re-copy them. */
+	private async recopyUnknown(db: number, args: Buffer[]): Promise<void> {
+		try {
+			const keys = await this.options.copier.commandKeys(args);
+			if (keys.length > 0) this.options.copier.recopy(db, keys);
+		} catch {
+			this.options.onWarning('unknown-command', `cannot tell which keys ${args[0]?.toString('latin1') ?? '?'} touches; run verify after sync`);
+		}
+	}
+}
+
+/** COPY src dst DB n → the target's db number. */
+function rewriteCopyDb(args: Buffer[], db: number): Arg[] {
+	const out: Arg[] = [...args];
+	for (let i = 3; i < out.length - 1; i++) {
+		if (String(out[i]).toLowerCase() === 'db') out[i + 1] = db;
+	}
+	return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * Keys a blocked client may be waiting on. A pop performed when a push wakes a blocked client is
+ * never shown by MONITOR, so after any write to such a key the key is re-copied. A client stops
+ * being blocked when it is seen issuing another command, or when its timeout has passed.
+ */
+export interface Watch {
+	db: number;
+	keys: Buffer[];
+	/** Stream time (ms) after which the client has certainly timed out; null = blocks forever. */
+	deadlineMs: number | null;
+}
+
+const keyId = (db: number, key: Buffer) => `${db}:${key.toString('latin1')}`;
+
+export class BlockedClients {
+	private readonly byClient = new Map<string, Watch>();
+	private readonly byKey = new Map<string, Set<string>>();
+
+	get size(): number {
+		return this.byClient.size;
+	}
+
+	block(client: string, watch: Watch): void {
+		this.release(client);
+		this.byClient.set(client, watch);
+		for (const key of watch.keys) {
+			const id = keyId(watch.db, key);
+			let clients = this.byKey.get(id);
+			if (!clients) this.byKey.set(id, (clients = new Set()));
+			clients.add(client);
+		}
+	}
+
+	/** The client issued a command, so it is no longer blocked. */
+	release(client: string): void {
+		const watch = this.byClient.get(client);
+		if (!watch) return;
+		this.byClient.delete(client);
+		for (const key of watch.keys) {
+			const id = keyId(watch.db, key);
+			const clients = this.byKey.get(id);
+			clients?.delete(client);
+			if (clients?.size === 0) this.byKey.delete(id);
+		}
+	}
+
+	expire(nowMs: number): void {
+		for (const [client, watch] of this.byClient) {
+			if (watch.deadlineMs !== null && watch.deadlineMs < nowMs) this.release(client);
+		}
+	}
+
+	/**
+	 * Every key a write to `keys` in `db` may have changed through a blocked client being served:
+	 * the written keys themselves and the other keys of the waiting clients (BLMOVE destinations).
+	 * Empty when nobody waits on them.
+	 */
+	affected(db: number, keys: Buffer[]): Watch[] {
+		const clients = new Set<string>();
+		for (const key of keys) for (const client of this.byKey.get(keyId(db, key)) ?? []) clients.add(client);
+		return [...clients].map((client) => this.byClient.get(client)!).filter(Boolean);
+	}
+}
