@@ -52,7 +52,10 @@ function renderSpec(spec: RawKeySpec): string | null {
 		const last = num(spec.find.spec, 'lastkey');
 		const step = num(spec.find.spec, 'keystep');
 		const limit = num(spec.find.spec, 'limit');
-		if ('keyword' in begin) return `keyword('${begin.keyword}', ${begin.startFrom}, ${last}, ${step}, ${limit})`;
+		if ('keyword' in begin) {
+			const range = last === 0 && step === 1 && limit === 0 ? '' : `, ${last}, ${step}, ${limit}`;
+			return `keyword('${begin.keyword}', ${begin.startFrom}${range})`;
+		}
 		if (last === 0 && step === 1 && limit === 0) return `key(${begin.index})`;
 		if (limit === 0 && step === 1) return `keys(${begin.index}, ${last})`;
 		if (limit === 0) return `keys(${begin.index}, ${last}, ${step})`;
@@ -83,7 +86,7 @@ function render(entry: Reply[]): string[] {
 	else if (flags.includes('pubsub')) row = `noop('${name}', ${arity}${known.length > 0 ? `, ${keys}` : ''}),`;
 	else if (flags.includes('readonly')) row = `read('${name}', ${arity}${known.length > 0 ? `, ${keys}` : ''}),`;
 	else if (write && flags.includes('blocking')) row = `block('${name}', ${arity}, ${keys}),`;
-	else if (write) row = `write('${name}', ${arity}, ${keys}),`;
+	else if (write) row = `verbatim('${name}', ${arity}, ${keys}),`;
 	else row = `admin('${name}', ${arity}),`;
 	const rows = [`\t${row}${note}`];
 	if (Array.isArray(subcommands)) for (const sub of subcommands) if (Array.isArray(sub)) rows.push(...render(sub));

@@ -102,8 +102,7 @@ export class Journal {
 	private readonly window: number;
 	private readonly segmentBytes: number;
 
-	/** When the journal already held data at open: where it ended and when it was last written. */
-	readonly resumed: {end: number; lastWriteMs: number} | null;
+	private lastAppend: number | null;
 
 	private constructor(
 		readonly dir: string,
@@ -119,7 +118,7 @@ export class Journal {
 		this.savedCheckpoint = checkpointed;
 		this.window = Math.max(1, options.maxMemoryWindow || defaultMaxMemoryWindow);
 		this.segmentBytes = Math.max(1, options.segmentBytes ?? defaultSegmentBytes);
-		this.resumed = end > 0 ? {end, lastWriteMs} : null;
+		this.lastAppend = end > 0 ? lastWriteMs : null;
 	}
 
 	/** Creates `dir` if needed; an existing journal continues at its end. */
@@ -159,6 +158,7 @@ export class Journal {
 				// The previous run stopped mid-line: close that line so it reads as malformed instead
 				// of merging with the next one.
 				journal.append(Buffer.from(truncationMark));
+				journal.lastAppend = Math.round(lastWriteMs);
 			}
 			return journal;
 		} catch (error) {
@@ -193,6 +193,11 @@ export class Journal {
 		return this.segments[0]?.start ?? this.appended;
 	}
 
+	/** When bytes were last appended (ms; from the files' mtime after a restart), null while empty. */
+	get lastAppendMs(): number | null {
+		return this.lastAppend;
+	}
+
 	get checkpointed(): number {
 		return this.savedCheckpoint;
 	}
@@ -215,6 +220,7 @@ export class Journal {
 		const start = this.appended;
 		segment.size += chunk.length;
 		this.appended += chunk.length;
+		this.lastAppend = Date.now();
 		this.mem.push({start, buf: chunk});
 		this.memBytes += chunk.length;
 		this.queue.push({segment, start, buf: chunk});

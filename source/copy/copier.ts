@@ -24,6 +24,8 @@ export interface CopierOptions {
 	maxOutstanding?: number;
 	/** Open without scanning until setPaused(false) (re-copies are still served). */
 	startPaused?: boolean;
+	/** Type-by-type copy instead of DUMP payloads. */
+	logical?: boolean;
 }
 
 export class Copier {
@@ -31,6 +33,7 @@ export class Copier {
 	private readonly recopies = new Map<number, Map<string, Buffer>>();
 	private readonly limiter: RateLimiter;
 	private paused = false;
+	private logical: boolean;
 	private closed = false;
 	private wake: (() => void) | null = null;
 	private next = 0;
@@ -41,10 +44,12 @@ export class Copier {
 		private readonly options: CopierOptions,
 		readonly markers: MarkerConnection[],
 		private readonly scanClient: Redis,
+		private readonly typeClient: Redis,
 	) {
 		this.scanQueue = [...options.dbs];
 		this.limiter = new RateLimiter(options.rate);
 		this.paused = options.startPaused ?? false;
+		this.logical = options.logical ?? false;
 		this.loop = this.run();
 		this.loop.catch(() => {});
 	}
@@ -52,9 +57,13 @@ export class Copier {
 	static async open(options: CopierOptions): Promise<Copier> {
 		const count = options.markerConnections ?? 2;
 		const markers = await Promise.all(Array.from({length: count}, () => MarkerConnection.open(options.endpoint)));
-		const scanClient = await connectNode({...options.endpoint, db: 0}, 'source');
+		const [scanClient, typeClient] = await Promise.all([
+			connectNode({...options.endpoint, db: 0}, 'source'),
+			connectNode({...options.endpoint, db: 0}, 'source'),
+		]);
 		await scanClient.call('CLIENT', 'SETNAME', 'keyferry-scan');
-		return new Copier(options, markers, scanClient);
+		await typeClient.call('CLIENT', 'SETNAME', 'keyferry-type');
+		return new Copier(options, markers, scanClient, typeClient);
 	}
 
 	/** The copier loop's failure, if it fails (a lost source connection). */
@@ -83,6 +92,15 @@ export class Copier {
 
 	setRate(rate: number | null): void {
 		this.limiter.setRate(rate);
+	}
+
+	/** The target refused a DUMP payload: every key from now on is copied type by type. */
+	switchToLogical(): void {
+		this.logical = true;
+	}
+
+	get copyMode(): 'dump' | 'logical' {
+		return this.logical ? 'logical' : 'dump';
 	}
 
 	/** Queue keys to be read again through a fresh marker. Duplicates not yet sent are merged. */
@@ -118,6 +136,7 @@ export class Copier {
 		await this.loop.catch(() => {});
 		for (const marker of this.markers) marker.close();
 		this.scanClient.disconnect();
+		this.typeClient.disconnect();
 	}
 
 	private poke(): void {
@@ -154,7 +173,7 @@ export class Copier {
 				continue;
 			}
 			if (this.recopies.size > 0) {
-				this.sendRecopies();
+				await this.sendRecopies();
 				continue;
 			}
 			if (this.paused || (db === undefined && this.scanQueue.length === 0)) {
@@ -171,11 +190,7 @@ export class Copier {
 			cursor = String(nextCursor);
 			if (keys.length > 0) {
 				await this.limiter.take(keys.length);
-				const marker = this.marker();
-				const scannedDb = db;
-				corked(marker.client, () => {
-					for (const key of keys) marker.dump(scannedDb, key, false);
-				});
+				await this.read(db, keys, false);
 			}
 			if (cursor === '0') {
 				db = undefined;
@@ -183,14 +198,33 @@ export class Copier {
 		}
 	}
 
-	private sendRecopies(): void {
+	private async sendRecopies(): Promise<void> {
 		const batch = [...this.recopies];
 		this.recopies.clear();
-		for (const [db, keys] of batch) {
-			const marker = this.marker();
+		for (const [db, keys] of batch) await this.read(db, [...keys.values()], true);
+	}
+
+	/** Marked reads of `keys`, one batch on one marker connection. */
+	private async read(db: number, keys: Buffer[], recopy: boolean): Promise<void> {
+		const marker = this.marker();
+		if (!this.logical) {
 			corked(marker.client, () => {
-				for (const key of keys.values()) marker.dump(db, key, true);
+				for (const key of keys) marker.dump(db, key, recopy);
 			});
+			return;
 		}
+		// The type decides which read to mark; if it changes before the read, the applier re-copies.
+		const types = await this.types(db, keys);
+		corked(marker.client, () => {
+			keys.forEach((key, index) => marker.logical(db, key, types[index]!, recopy));
+		});
+	}
+
+	private async types(db: number, keys: Buffer[]): Promise<string[]> {
+		const pipeline = this.typeClient.pipeline();
+		pipeline.select(db);
+		for (const key of keys) pipeline.type(key);
+		const results = (await pipeline.exec()) ?? [];
+		return results.slice(1).map(([error, type]) => (error ? 'none' : String(type)));
 	}
 }

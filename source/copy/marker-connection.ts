@@ -8,6 +8,7 @@
  */
 import Redis from 'ioredis';
 import {serverSideAddress} from '../redis/client-info';
+import {logicalFeedCommands, sendLogicalRead, type LogicalValue} from './logical-read';
 import {connectNode} from '../redis/connect';
 import type {NodeEndpoint} from '../redis/endpoint';
 
@@ -21,6 +22,14 @@ export interface DumpRead {
 	recopy: boolean;
 }
 
+export interface LogicalRead {
+	kind: 'logical';
+	db: number;
+	key: Buffer;
+	reply: Promise<LogicalValue>;
+	recopy: boolean;
+}
+
 export interface BarrierRead {
 	kind: 'barrier';
 	db: number;
@@ -29,18 +38,12 @@ export interface BarrierRead {
 	passed: () => void;
 }
 
-export type MarkedRead = DumpRead | BarrierRead;
-
-/** The command names each read shows in the feed, in order. */
-const feedCommands: Record<MarkedRead['kind'], readonly string[]> = {
-	dump: ['dump', 'pttl'],
-	barrier: ['exists'],
-};
+export type MarkedRead = DumpRead | LogicalRead | BarrierRead;
 
 export interface PendingLine {
 	command: string;
 	read: MarkedRead;
-	/** The first line of the read (where its effect belongs). */
+	/** The line where the read's effect belongs in the stream. */
 	first: boolean;
 }
 
@@ -72,8 +75,9 @@ export class MarkerConnection {
 		void this.client.select(db).catch(() => {});
 	}
 
-	private track(read: MarkedRead): void {
-		feedCommands[read.kind].forEach((command, index) => this.pending.push({command, read, first: index === 0}));
+	/** Queues the feed lines a read will produce; `placeAt` is the line that marks its point. */
+	private track(read: MarkedRead, commands: readonly string[], placeAt = 0): void {
+		commands.forEach((command, index) => this.pending.push({command, read, first: index === placeAt}));
 	}
 
 	dump(db: number, key: Buffer, recopy: boolean): DumpRead {
@@ -89,14 +93,26 @@ export class MarkerConnection {
 		};
 		// A failed read must surface through the applier, not as an unhandled rejection here.
 		read.reply.catch(() => {});
-		this.track(read);
+		this.track(read, ['dump', 'pttl']);
+		return read;
+	}
+
+	/**
+	 * A logical read of a key whose type was just read. MULTI shows when sent, the queued commands
+	 * at EXEC: the read belongs at its first queued command (TYPE).
+	 */
+	logical(db: number, key: Buffer, type: string, recopy: boolean): LogicalRead {
+		this.select(db);
+		const read: LogicalRead = {kind: 'logical', db, key, recopy, reply: sendLogicalRead(this.client, key, type)};
+		read.reply.catch(() => {});
+		this.track(read, logicalFeedCommands(type), 1);
 		return read;
 	}
 
 	barrier(key: Buffer): Promise<void> {
 		this.select(0);
 		return new Promise((resolve, reject) => {
-			this.track({kind: 'barrier', db: 0, key, passed: resolve});
+			this.track({kind: 'barrier', db: 0, key, passed: resolve}, ['exists']);
 			this.client.exists(key).catch(reject);
 		});
 	}

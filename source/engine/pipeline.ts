@@ -120,7 +120,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		const dbs = Object.entries(keyspace)
 			.filter(([, stats]) => stats.keys > 0)
 			.map(([db]) => Number(db));
-		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true});
+		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		let lastCheckpoint = 0;
 		const applier = new Applier({
 			reader: journal.reader(from),

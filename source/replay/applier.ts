@@ -6,7 +6,8 @@
  */
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
-import type {MarkerConnection, MarkedRead} from '../copy/marker-connection';
+import {rebuildCommands} from '../copy/logical-read';
+import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
@@ -32,6 +33,8 @@ export interface ApplierOptions {
 	/** End offset of the last record whose writes the target acknowledged. */
 	onApplied(offset: number): void;
 }
+
+const refusedPayload = /DUMP payload version or checksum are wrong|Bad data format/i;
 
 /** Commands keyferry's own connections send that carry no marker. */
 const unmarkedOwnCommands = new Set(['select', 'client', 'ping', 'info', 'scan', 'hello', 'auth', 'command']);
@@ -112,31 +115,71 @@ export class Applier {
 	}
 
 	private async placeRead(read: MarkedRead, line: MonitorCommand): Promise<void> {
-		const {writer, counters} = this.options;
 		if (read.kind === 'barrier') {
-			void writer.drain().then(read.passed);
+			void this.options.writer.drain().then(read.passed);
 			return;
 		}
+		const placed = read.kind === 'dump' ? await this.placeDump(read, line) : await this.placeLogical(read, line);
+		if (!placed) return;
+		if (read.recopy) this.options.counters.recopies++;
+		else this.options.counters.keysCopied++;
+	}
+
+	/** Absolute expiry on the target for a PTTL read at this line; 0 for none. */
+	private expireAt(pttl: number, line: MonitorCommand): number {
+		return pttl >= 0 ? Math.max(1, Math.round(line.ts / 1000 + pttl + this.options.skewMs)) : 0;
+	}
+
+	private async placeDump(read: DumpRead, line: MonitorCommand): Promise<boolean> {
+		const {writer, copier} = this.options;
 		const db = this.options.mapDb(read.db);
 		let reply: {payload: Buffer | null; pttl: number};
 		try {
 			reply = await read.reply;
-		} catch (error) {
-			// The read failed on the source (connection lost): try again through a fresh marker.
-			this.options.copier.recopy(read.db, [read.key]);
-			return;
+		} catch {
+			// The read failed on the source (connection lost): read again through a fresh marker.
+			copier.recopy(read.db, [read.key]);
+			return false;
 		}
 		if (reply.payload === null || reply.pttl === -2) {
 			// Gone at this point of the stream (deleted or expired since the scan saw it).
 			void writer.send(db, ['DEL', read.key]);
-		} else {
-			const expireAt = reply.pttl >= 0 ? Math.max(1, Math.round(line.ts / 1000 + reply.pttl + this.options.skewMs)) : 0;
-			const restore: Arg[] = ['RESTORE', read.key, expireAt, reply.payload, 'REPLACE'];
-			if (expireAt > 0) restore.push('ABSTTL');
-			void writer.send(db, restore);
+			return true;
 		}
-		if (read.recopy) counters.recopies++;
-		else counters.keysCopied++;
+		const expireAt = this.expireAt(reply.pttl, line);
+		const restore: Arg[] = ['RESTORE', read.key, expireAt, reply.payload, 'REPLACE'];
+		if (expireAt > 0) restore.push('ABSTTL');
+		void writer.send(db, restore).then((answer) => {
+			if (answer instanceof Error && refusedPayload.test(answer.message)) {
+				// An older target: copy type by type from now on, starting with this key.
+				if (copier.copyMode === 'dump') this.options.onWarning('logical-fallback', `the target refused a DUMP payload (${answer.message}); copying type by type from now on`);
+				copier.switchToLogical();
+				copier.recopy(read.db, [read.key]);
+			}
+		});
+		return true;
+	}
+
+	private async placeLogical(read: LogicalRead, line: MonitorCommand): Promise<boolean> {
+		const {writer, copier} = this.options;
+		let value;
+		try {
+			value = await read.reply;
+		} catch {
+			copier.recopy(read.db, [read.key]);
+			return false;
+		}
+		if (value.type === 'changed') {
+			copier.recopy(read.db, [read.key]);
+			return false;
+		}
+		if (value.type === 'unsupported') {
+			this.options.onWarning('logical-unsupported', `key ${read.key.toString('latin1').slice(0, 60)} has a module type the logical copy cannot rebuild`);
+			return false;
+		}
+		const commands = value.type === 'none' || value.pttl === -2 ? [['DEL', read.key]] : rebuildCommands(read.key, value, this.expireAt(value.pttl, line));
+		void writer.transaction(this.options.mapDb(read.db), commands);
+		return true;
 	}
 
 	private applyApplicationLine(line: MonitorCommand): void {

@@ -143,6 +143,12 @@ class Writer {
 
 	constructor(private readonly client: Client) {}
 
+	/** Waits for the reply, after everything queued before it. */
+	async call(name: string, ...args: Arg[]): Promise<unknown> {
+		await this.flush();
+		return this.client.call(name, ...args);
+	}
+
 	async send(name: string, ...args: Arg[]): Promise<void> {
 		this.pending.push(this.client.call(name, ...args));
 		if (this.pending.length >= 500) await this.flush();
@@ -232,7 +238,8 @@ async function seedByteKeys(writer: Writer): Promise<number> {
 		await writer.send('SET', seedByteKey(byte), Buffer.concat([ALL_BYTES.subarray(byte), ALL_BYTES.subarray(0, byte)]));
 	}
 	const bytes = Array.from({length: 256}, (_, i) => Buffer.from([i]));
-	await writer.send('DEL', 'seed:bytes:hash', 'seed:bytes:set', 'seed:bytes:zset', 'seed:bytes:list');
+	// One DEL per key: on a cluster these names live in different slots.
+	for (const key of ['seed:bytes:hash', 'seed:bytes:set', 'seed:bytes:zset', 'seed:bytes:list']) await writer.send('DEL', key);
 	await writer.send('HSET', 'seed:bytes:hash', ...bytes.flatMap((b) => [b, b]));
 	await writer.send('SADD', 'seed:bytes:set', ...bytes);
 	await writer.send('ZADD', 'seed:bytes:zset', ...bytes.flatMap((b, i) => [i, b]));
@@ -242,7 +249,7 @@ async function seedByteKeys(writer: Writer): Promise<number> {
 
 async function seedBigKeys(writer: Writer, rng: Rng, scale: number): Promise<number> {
 	const size = (n: number) => Math.max(1, Math.round(n * scale));
-	await writer.send('DEL', ...Object.values(BIG_KEYS));
+	for (const key of Object.values(BIG_KEYS)) await writer.send('DEL', key);
 	await writer.send('SET', BIG_KEYS.string, rng.bytes(size(2 * 1024 * 1024)));
 	const elements = size(200_000);
 	for (let start = 0; start < elements; start += 1000) {
@@ -258,10 +265,29 @@ async function seedBigKeys(writer: Writer, rng: Rng, scale: number): Promise<num
 	await writer.flush();
 	// A group with a backlog: some entries delivered and pending, some of those acknowledged.
 	await writer.send('XGROUP', 'CREATE', BIG_KEYS.stream, BIG_STREAM_GROUP, '0');
-	await writer.send('XREADGROUP', 'GROUP', BIG_STREAM_GROUP, 'worker-1', 'COUNT', Math.max(1, Math.floor(entries / 10)), 'STREAMS', BIG_KEYS.stream, '>');
+	const delivered = readReplyIds(
+		await writer.call('XREADGROUP', 'GROUP', BIG_STREAM_GROUP, 'worker-1', 'COUNT', Math.max(1, Math.floor(entries / 10)), 'STREAMS', BIG_KEYS.stream, '>'),
+	);
 	await writer.send('XREADGROUP', 'GROUP', BIG_STREAM_GROUP, 'worker-2', 'COUNT', Math.max(1, Math.floor(entries / 20)), 'STREAMS', BIG_KEYS.stream, '>');
+	const acked = delivered.filter((_, i) => i % 3 === 0);
+	if (acked.length > 0) await writer.send('XACK', BIG_KEYS.stream, BIG_STREAM_GROUP, ...acked);
 	await writer.flush();
 	return Object.keys(BIG_KEYS).length;
+}
+
+/** Ids from a list of stream entries: [id, fields] pairs, or bare ids as JUSTID returns them. */
+export function entryIds(entries: unknown): string[] {
+	if (!Array.isArray(entries)) return [];
+	return entries.flatMap((entry: unknown) => {
+		if (typeof entry === 'string') return [entry];
+		return Array.isArray(entry) && typeof entry[0] === 'string' ? [entry[0]] : [];
+	});
+}
+
+/** Entry ids from an XREAD/XREADGROUP reply: [[key, entries], …]. */
+export function readReplyIds(reply: unknown): string[] {
+	if (!Array.isArray(reply)) return [];
+	return reply.flatMap((stream: unknown) => (Array.isArray(stream) ? entryIds(stream[1]) : []));
 }
 
 export function randomLongitude(rng: Rng): string {

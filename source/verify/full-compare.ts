@@ -1,0 +1,373 @@
+/**
+ * Full compare of two servers at rest: every key of every db, both ways.
+ *
+ * Forward pass: SCAN the source; for each page, one Lua call per side returns type, PTTL and the
+ * value of every small key (the "snapshot"), and the two snapshots are compared in process. Only
+ * keys that look different, or are too big to inline, go to `compareKey`, which reads them page by
+ * page and has the final word, so a reported discrepancy is always confirmed by the exact
+ * comparer. One command per page per side instead of several per key is what makes this fast:
+ * ioredis spends microseconds per command, Redis spends microseconds per key.
+ *
+ * Reverse pass: SCAN the target; one multi-key EXISTS per page on the source finds the pages that
+ * hold extras, and only those are looked at key by key.
+ *
+ * When scripting is refused (ACL without @scripting, renamed EVALSHA), every key goes through
+ * `compareKey`: slower, same answers.
+ */
+import {createHash} from 'node:crypto';
+import type Redis from 'ioredis';
+import type {DiscrepancyRecord} from '../engine/events';
+import {ExitCode, KeyferryError} from '../errors';
+import {parseInfo, parseKeyspace} from '../redis/info';
+import {compareKey, defaultChunk, isReplyError, scanPageLimit, scanRunaway, scoresEqual, stringWindow, ttlMatches, type CompareOptions} from './compare-key';
+
+export interface FullCompareOptions extends CompareOptions {
+	/** Default: every db listed in INFO keyspace on either side. */
+	dbs?: number[];
+	/** SCAN COUNT, which is also the keys per snapshot call (default 1000). */
+	scanCount?: number;
+	onDiscrepancy(record: DiscrepancyRecord): void;
+	onProgress?(checked: number): void;
+	signal?: AbortSignal;
+}
+
+export interface FullCompareResult {
+	checked: number;
+	discrepancies: number;
+	durationMs: number;
+}
+
+export interface CompareSides {
+	/** A connection selected to `db`; the caller owns it and closes it. */
+	sourceFor(db: number): Promise<Redis>;
+	targetFor(db: number): Promise<Redis>;
+}
+
+/**
+ * One side of the comparison within one db. Everything the passes need goes through it, so a
+ * cluster side only needs another implementation: `scanNodes` one connection per master (each
+ * master's keyspace is SCANned), `snapshot` and `exists` grouping keys by the node owning their
+ * slot, `connectionFor` the node (or a routing client) that serves the key.
+ */
+interface Side {
+	scanNodes: Redis[];
+	/** Snapshots of `keys` in order, or null when this side refuses scripting. */
+	snapshot(keys: Buffer[]): Promise<Snapshot[] | null>;
+	/** For each key, whether it exists. */
+	exists(keys: Buffer[]): Promise<boolean[]>;
+	connectionFor(key: Buffer): Redis;
+}
+
+const defaultScanCount = 1000;
+/** Pages compared at once: the next SCAN and the two snapshot calls overlap with comparing. */
+const pagesInFlight = 3;
+/** Keys handed to `compareKey` at once within a page (big keys, suspects). */
+const perKeyConcurrency = 8;
+/** Value bytes one snapshot call returns before it stops and lets the caller ask for the rest. */
+const snapshotBudget = 4 * 1024 * 1024;
+
+export async function fullCompare(sides: CompareSides, options: FullCompareOptions): Promise<FullCompareResult> {
+	const started = performance.now();
+	const run: Run = {options, checked: 0, discrepancies: 0};
+	const dbs = options.dbs ?? (await keyspaceDbs(sides));
+	const limits: SnapshotLimits = {maxString: stringWindow, maxElements: options.chunk ?? defaultChunk, budget: snapshotBudget};
+	for (const db of dbs) {
+		throwIfAborted(options.signal);
+		const [source, target] = await Promise.all([sides.sourceFor(db), sides.targetFor(db)]);
+		await compareDb(standaloneSide(source, limits), standaloneSide(target, limits), db, run);
+	}
+	return {checked: run.checked, discrepancies: run.discrepancies, durationMs: Math.round(performance.now() - started)};
+}
+
+interface Run {
+	options: FullCompareOptions;
+	checked: number;
+	discrepancies: number;
+}
+
+async function compareDb(source: Side, target: Side, db: number, run: Run): Promise<void> {
+	const {options} = run;
+	const scanCount = options.scanCount ?? defaultScanCount;
+	// SCAN may return a key twice (while a table rehashes): report it once.
+	const reported = new Set<string>();
+	const confirm = async (key: Buffer): Promise<void> => {
+		const record = await compareKey(source.connectionFor(key), target.connectionFor(key), key, db, options);
+		if (record === null || reported.has(record.key)) return;
+		reported.add(record.key);
+		run.discrepancies++;
+		options.onDiscrepancy(record);
+	};
+	const progress = (keys: number): void => {
+		run.checked += keys;
+		options.onProgress?.(run.checked);
+	};
+
+	for (const node of source.scanNodes) {
+		await eachPage(scanPages(node, scanCount, options.signal), async (keys) => {
+			const [mine, theirs] = await Promise.all([source.snapshot(keys), target.snapshot(keys)]);
+			if (mine === null || theirs === null) {
+				await eachLimited(keys, perKeyConcurrency, confirm);
+				progress(keys.length);
+				return;
+			}
+			const suspects: Buffer[] = [];
+			let compared = 0;
+			for (let i = 0; i < keys.length; i++) {
+				const verdict = fastVerdict(mine[i]!, theirs[i]!, options.ttlToleranceMs);
+				if (verdict === 'gone') continue;
+				compared++;
+				if (verdict === 'suspect') suspects.push(keys[i]!);
+			}
+			await eachLimited(suspects, perKeyConcurrency, confirm);
+			progress(compared);
+		});
+	}
+
+	for (const node of target.scanNodes) {
+		await eachPage(scanPages(node, scanCount, options.signal), async (keys) => {
+			const found = await source.exists(keys);
+			const extras = keys.filter((_, i) => !found[i]);
+			if (extras.length === 0) return;
+			await eachLimited(extras, perKeyConcurrency, confirm);
+			progress(extras.length);
+		});
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+/** Type codes of the snapshot reply. */
+const code = {none: 0, string: 1, hash: 2, list: 3, set: 4, zset: 5, other: 6} as const;
+
+/**
+ * ARGV: max inline string bytes, max inline elements, byte budget, keys…
+ * Reply: code, PTTL, value per key, where value is the string, the flat element array, or -1 when
+ * the key is too big (or a stream / module type) to inline. Stops after the key that crosses the
+ * budget, so one call never blocks the server long nor builds a huge reply. Read-only and without
+ * a shebang, so it runs on replicas, under OOM, and on Redis 6.2 alike. Redis freezes the clock
+ * during a script, so a key cannot expire between its TYPE and its value.
+ */
+const snapshotScript = `
+local maxString = tonumber(ARGV[1])
+local maxElements = tonumber(ARGV[2])
+local budget = tonumber(ARGV[3])
+local out = {}
+local used = 0
+local function aggregate(key, size, read, ...)
+	if redis.call(size, key) > maxElements then return -1 end
+	local elements = redis.call(read, key, ...)
+	for i = 1, #elements do used = used + #elements[i] end
+	return elements
+end
+for i = 4, #ARGV do
+	local key = ARGV[i]
+	local kind = redis.call('TYPE', key).ok
+	local kcode, value = ${code.other}, -1
+	if kind == 'none' then
+		kcode, value = ${code.none}, 0
+	elseif kind == 'string' then
+		kcode, value = ${code.string}, redis.call('GETRANGE', key, 0, maxString)
+		if #value > maxString then value = -1 else used = used + #value end
+	elseif kind == 'hash' then
+		kcode, value = ${code.hash}, aggregate(key, 'HLEN', 'HGETALL')
+	elseif kind == 'list' then
+		kcode, value = ${code.list}, aggregate(key, 'LLEN', 'LRANGE', 0, -1)
+	elseif kind == 'set' then
+		kcode, value = ${code.set}, aggregate(key, 'SCARD', 'SMEMBERS')
+	elseif kind == 'zset' then
+		kcode, value = ${code.zset}, aggregate(key, 'ZCARD', 'ZRANGE', 0, -1, 'WITHSCORES')
+	end
+	out[#out + 1] = kcode
+	out[#out + 1] = redis.call('PTTL', key)
+	out[#out + 1] = value
+	if used > budget then break end
+end
+return out
+`;
+const snapshotSha = createHash('sha1').update(snapshotScript).digest('hex');
+
+interface Snapshot {
+	code: number;
+	pttl: number;
+	/** Null when not inlined: the key goes to `compareKey`. */
+	value: Buffer | Buffer[] | null;
+}
+
+/** What one snapshot call inlines: strings up to one GETRANGE window, aggregates up to one page. */
+interface SnapshotLimits {
+	maxString: number;
+	maxElements: number;
+	budget: number;
+}
+
+function standaloneSide(conn: Redis, limits: SnapshotLimits): Side {
+	let scripting = true;
+	return {
+		scanNodes: [conn],
+		async snapshot(keys) {
+			if (!scripting) return null;
+			try {
+				return await snapshots(conn, keys, limits);
+			} catch (error) {
+				if (!scriptRefused(error)) throw error;
+				scripting = false;
+				return null;
+			}
+		},
+		async exists(keys) {
+			// One multi-key EXISTS answers the common case (all present; duplicates count twice).
+			if ((await conn.exists(...keys)) === keys.length) return keys.map(() => true);
+			const pipeline = conn.pipeline();
+			for (const key of keys) pipeline.exists(key);
+			const results = (await pipeline.exec()) ?? [];
+			return results.map(([error, count]) => {
+				if (error) throw error;
+				return count === 1;
+			});
+		},
+		connectionFor: () => conn,
+	};
+}
+
+async function snapshots(conn: Redis, keys: Buffer[], limits: SnapshotLimits): Promise<Snapshot[]> {
+	const head = [String(limits.maxString), String(limits.maxElements), String(limits.budget)];
+	const out: Snapshot[] = [];
+	// Each call covers at least one key, so this ends within keys.length calls.
+	while (out.length < keys.length) {
+		const reply = await runSnapshot(conn, [...head, ...keys.slice(out.length)]);
+		const before = out.length;
+		parseSnapshots(reply, out);
+		if (out.length === before) throw new KeyferryError('verify-snapshot', 'the snapshot script returned no keys');
+	}
+	return out;
+}
+
+async function runSnapshot(conn: Redis, args: (string | Buffer)[]): Promise<unknown> {
+	try {
+		return await conn.callBuffer('EVALSHA', snapshotSha, 0, ...args);
+	} catch (error) {
+		if (!isReplyError(error) || !error.message.startsWith('NOSCRIPT')) throw error;
+		return conn.callBuffer('EVAL', snapshotScript, 0, ...args);
+	}
+}
+
+function parseSnapshots(reply: unknown, out: Snapshot[]): void {
+	if (!Array.isArray(reply) || reply.length % 3 !== 0) {
+		throw new KeyferryError('verify-snapshot', 'the snapshot script returned an unexpected reply');
+	}
+	for (let i = 0; i < reply.length; i += 3) {
+		const raw: unknown = reply[i + 2];
+		const value = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? (raw as Buffer[]) : null;
+		out.push({code: Number(reply[i]), pttl: Number(reply[i + 1]), value});
+	}
+}
+
+/** ACL without @scripting, or EVALSHA renamed away: fall back to per-key comparison. */
+function scriptRefused(error: unknown): boolean {
+	return isReplyError(error) && /^(NOPERM|ERR unknown command)/.test(error.message);
+}
+
+/**
+ * 'same' only when the snapshots prove equality; anything else is left to `compareKey`.
+ * 'gone': the key left the source after SCAN saw it (expired); the reverse pass handles a
+ * target copy that outlives it.
+ */
+function fastVerdict(mine: Snapshot, theirs: Snapshot, tolerance: number): 'same' | 'gone' | 'suspect' {
+	if (mine.code === code.none) return 'gone';
+	if (mine.code !== theirs.code || mine.value === null || theirs.value === null) return 'suspect';
+	if (!ttlMatches(mine.pttl, theirs.pttl, tolerance)) return 'suspect';
+	return sameValue(mine.code, mine.value, theirs.value) ? 'same' : 'suspect';
+}
+
+function sameValue(kind: number, a: Buffer | Buffer[], b: Buffer | Buffer[]): boolean {
+	if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+	if (a.length !== b.length) return false;
+	switch (kind) {
+		case code.list:
+			return sameInOrder(a, b);
+		case code.zset:
+			// Equal sorted sets list the same members in the same order; scores may print differently.
+			return a.every((item, i) => item.equals(b[i]!) || (i % 2 === 1 && scoresEqual(item.toString('latin1'), b[i]!.toString('latin1'))));
+		case code.hash:
+			return sameInOrder(a, b) || sameFields(a, b);
+		case code.set:
+			return sameInOrder(a, b) || sameMembers(a, b);
+		default:
+			return false;
+	}
+}
+
+function sameInOrder(a: Buffer[], b: Buffer[]): boolean {
+	for (let i = 0; i < a.length; i++) if (!a[i]!.equals(b[i]!)) return false;
+	return true;
+}
+
+/** latin1 maps bytes 1:1 to characters: a lossless map key for binary fields and members. */
+function sameFields(a: Buffer[], b: Buffer[]): boolean {
+	const mine = new Map<string, Buffer>();
+	for (let i = 0; i < a.length; i += 2) mine.set(a[i]!.toString('latin1'), a[i + 1]!);
+	for (let i = 0; i < b.length; i += 2) {
+		const value = mine.get(b[i]!.toString('latin1'));
+		if (value === undefined || !value.equals(b[i + 1]!)) return false;
+	}
+	return true;
+}
+
+function sameMembers(a: Buffer[], b: Buffer[]): boolean {
+	const mine = new Set(a.map((member) => member.toString('latin1')));
+	return b.every((member) => mine.has(member.toString('latin1')));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning and concurrency
+
+async function keyspaceDbs(sides: CompareSides): Promise<number[]> {
+	const conns = await Promise.all([sides.sourceFor(0), sides.targetFor(0)]);
+	const infos = await Promise.all(conns.map((conn) => conn.info('keyspace')));
+	const dbs = new Set<number>();
+	for (const info of infos) for (const db of Object.keys(parseKeyspace(parseInfo(info)))) dbs.add(Number(db));
+	return [...dbs].sort((a, b) => a - b);
+}
+
+async function* scanPages(conn: Redis, count: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer[]> {
+	const limit = scanPageLimit(await conn.dbsize(), count);
+	let cursor = '0';
+	for (let page = 0; page < limit; page++) {
+		throwIfAborted(signal);
+		const [next, keys] = await conn.scanBuffer(cursor, 'COUNT', count);
+		if (keys.length > 0) yield keys;
+		cursor = next.toString();
+		if (cursor === '0') return;
+	}
+	throw scanRunaway('the keyspace', limit);
+}
+
+/** Runs `handle` on each page with up to `pagesInFlight` at once; the first failure wins. */
+async function eachPage(pages: AsyncIterable<Buffer[]>, handle: (keys: Buffer[]) => Promise<void>): Promise<void> {
+	const inFlight: Promise<void>[] = [];
+	try {
+		for await (const keys of pages) {
+			const task = handle(keys);
+			// Awaited below; this only stops a failure from being reported as unhandled meanwhile.
+			task.catch(() => {});
+			inFlight.push(task);
+			if (inFlight.length >= pagesInFlight) await inFlight.shift();
+		}
+		while (inFlight.length > 0) await inFlight.shift();
+	} finally {
+		await Promise.allSettled(inFlight);
+	}
+}
+
+async function eachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	const worker = async (): Promise<void> => {
+		while (next < items.length) await run(items[next++]!);
+	};
+	await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker));
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+	if (signal?.aborted) throw new KeyferryError('aborted', 'full compare aborted', ExitCode.aborted);
+}

@@ -1,0 +1,87 @@
+import {describe, expect, it} from 'vitest';
+import {judge, type FindingInput} from '../../source/preflight/findings';
+import type {EndpointFacts, NodeFacts} from '../../source/preflight/report-types';
+
+function node(overrides: Partial<NodeFacts> = {}): NodeFacts {
+	return {
+		address: '127.0.0.1:6379',
+		role: 'master',
+		server: 'redis',
+		version: '7.0.15',
+		runId: 'a'.repeat(40),
+		rdbVersion: 10,
+		modules: [],
+		usedMemory: 1_000_000,
+		maxmemory: 0,
+		maxmemoryPolicy: 'noeviction',
+		evictedKeys: 0,
+		keyspace: {},
+		slots: [],
+		...overrides,
+	};
+}
+
+function side(nodes: NodeFacts[], overrides: Partial<EndpointFacts> = {}): EndpointFacts {
+	const totalKeys = nodes.reduce((sum, item) => sum + Object.values(item.keyspace).reduce((acc, db) => acc + db.keys, 0), 0);
+	return {label: 'redis://x', cluster: false, nodes, totalKeys, monitorPermitted: null, markers: null, ...overrides};
+}
+
+function input(overrides: Partial<FindingInput> = {}): FindingInput {
+	return {
+		source: side([node({keyspace: {0: {keys: 10, expires: 0}}})], {monitorPermitted: true, markers: 'address'}),
+		target: side([node({runId: 'b'.repeat(40), address: '127.0.0.1:6380'})]),
+		clockSkewMs: 3,
+		copyMode: 'dump',
+		allowNonEmptyTarget: false,
+		dbMap: null,
+		...overrides,
+	};
+}
+
+const codes = (findings: ReturnType<typeof judge>) => findings.map((finding) => `${finding.severity}:${finding.code}`);
+
+describe('preflight findings', () => {
+	it('finds nothing wrong with a healthy pair', () => {
+		expect(judge(input())).toEqual([]);
+	});
+
+	it.each<[string, Partial<FindingInput>, string[]]>([
+		['same server', {target: side([node()])}, ['blocking:same-server']],
+		['old target RDB', {target: side([node({runId: 'b', version: '6.2.14', rdbVersion: 9})])}, ['blocking:rdb-version']],
+		['old target RDB, logical copy', {copyMode: 'logical', target: side([node({runId: 'b', rdbVersion: 9})])}, ['info:copy-mode']],
+		['unknown RDB', {target: side([node({runId: 'b', rdbVersion: null})])}, ['warning:rdb-version-unknown']],
+		['non-empty target', {target: side([node({runId: 'b', keyspace: {0: {keys: 5, expires: 0}}})])}, ['blocking:target-not-empty']],
+		['non-empty target allowed', {allowNonEmptyTarget: true, target: side([node({runId: 'b', keyspace: {0: {keys: 5, expires: 0}}})])}, []],
+		[
+			'db 3 into a cluster',
+			{
+				source: side([node({keyspace: {0: {keys: 1, expires: 0}, 3: {keys: 1, expires: 0}}})], {monitorPermitted: true, markers: 'address'}),
+				target: side([node({runId: 'b'})], {cluster: true}),
+			},
+			['blocking:db-map-required'],
+		],
+		[
+			'db 3 mapped into a cluster',
+			{
+				source: side([node({keyspace: {0: {keys: 1, expires: 0}, 3: {keys: 1, expires: 0}}})], {monitorPermitted: true, markers: 'address'}),
+				target: side([node({runId: 'b'})], {cluster: true}),
+				dbMap: new Map([[3, 0]]),
+			},
+			['warning:db-map-merge'],
+		],
+		['monitor refused', {source: side([node()], {monitorPermitted: false})}, ['blocking:monitor-denied']],
+		['markers not recognised', {source: side([node()], {monitorPermitted: true, markers: null})}, ['blocking:markers-unrecognised']],
+		['module missing on target', {source: side([node({modules: ['ReJSON']})], {monitorPermitted: true, markers: 'address'})}, ['blocking:module-missing']],
+		['evicting target', {target: side([node({runId: 'b', maxmemory: 1e9, maxmemoryPolicy: 'allkeys-lru'})])}, ['warning:target-evicts']],
+		['small target', {target: side([node({runId: 'b', maxmemory: 1000})])}, ['warning:target-memory']],
+		['clock skew', {clockSkewMs: -2500}, ['warning:clock-skew']],
+		['old source', {source: side([node({version: '6.0.9', rdbVersion: 9})], {monitorPermitted: true, markers: 'address'})}, ['blocking:source-too-old']],
+	])('%s', (_name, overrides, expected) => {
+		expect(codes(judge(input(overrides)))).toEqual(expected);
+	});
+
+	it('explains a blocking RDB mismatch with the way out', () => {
+		const [finding] = judge(input({target: side([node({runId: 'b', rdbVersion: 9})])}));
+		expect(finding?.message).toBe('target accepts DUMP payloads up to RDB 9 but the source writes RDB 10; use --copy-mode logical');
+	});
+});
