@@ -15,8 +15,17 @@ await build({
 	define: {
 		'process.env.NODE_ENV': '"production"',
 	},
-	// Ink loads the React devtools only when DEV=true; they are not shipped.
-	external: ['react-devtools-core'],
+	// Ink imports the React devtools (used only when DEV=true); they are not shipped, so the
+	// import resolves to an inert stub instead of a package missing at run time.
+	plugins: [
+		{
+			name: 'no-devtools',
+			setup(builder) {
+				builder.onResolve({filter: /^react-devtools-core$/}, () => ({path: 'react-devtools-core', namespace: 'stub'}));
+				builder.onLoad({filter: /.*/, namespace: 'stub'}, () => ({contents: 'export default {connectToDevTools() {}};', loader: 'js'}));
+			},
+		},
+	],
 	banner: {
 		js: [
 			'#!/usr/bin/env node',

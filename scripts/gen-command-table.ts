@@ -75,19 +75,20 @@ function render(entry: Reply[]): string[] {
 	const [name, arity, flagsReply, , , , , , specsReply, subcommands] = entry;
 	const flags = Array.isArray(flagsReply) ? flagsReply.map(String) : [];
 	const specs = Array.isArray(specsReply) ? specsReply.map(keySpec) : [];
-	const rendered = specs.map(renderSpec);
+	// Shard channels (SPUBLISH…) have key specs flagged not_key: they route by slot but are not keys.
+	const rendered = specs.filter((spec) => !spec.flags.includes('not_key')).map(renderSpec);
 	const known = rendered.filter((spec): spec is string => spec !== null);
 	const keys = known.length > 0 ? `[${known.join(', ')}]` : '[]';
 	const note = rendered.includes(null) ? ' // incomplete key specs: needs a keys procedure' : '';
 	const write = flags.includes('write');
 	let row: string;
 	if (Array.isArray(subcommands) && subcommands.length > 0) row = `container('${name}', ${arity}, 'drop'),`;
-	else if (flags.includes('admin')) row = `admin('${name}', ${arity}${write ? `, ${keys}, true` : ''}),`;
+	else if (flags.includes('admin')) row = `admin('${name}', ${arity}${write ? `, ${keys}, true` : known.length > 0 ? `, ${keys}` : ''}),`;
 	else if (flags.includes('pubsub')) row = `noop('${name}', ${arity}${known.length > 0 ? `, ${keys}` : ''}),`;
 	else if (flags.includes('readonly')) row = `read('${name}', ${arity}${known.length > 0 ? `, ${keys}` : ''}),`;
 	else if (write && flags.includes('blocking')) row = `block('${name}', ${arity}, ${keys}),`;
 	else if (write) row = `verbatim('${name}', ${arity}, ${keys}),`;
-	else row = `admin('${name}', ${arity}),`;
+	else row = `admin('${name}', ${arity}${known.length > 0 ? `, ${keys}` : ''}),`;
 	const rows = [`\t${row}${note}`];
 	if (Array.isArray(subcommands)) for (const sub of subcommands) if (Array.isArray(sub)) rows.push(...render(sub));
 	return rows;

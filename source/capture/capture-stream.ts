@@ -47,6 +47,7 @@ interface Connected {
 	socket: Socket;
 	rest: Buffer;
 	address: string;
+	id: number | null;
 }
 
 export class CaptureStream {
@@ -55,6 +56,7 @@ export class CaptureStream {
 	private state: State = 'idle';
 	private socket: Socket | null = null;
 	private address: string | null = null;
+	private id: number | null = null;
 	private midLine = false;
 	private lastDataAt = 0;
 	private drop: {fromMs: number; reason: string} | null = null;
@@ -81,6 +83,11 @@ export class CaptureStream {
 	/** The address the server shows for the monitor connection (CLIENT INFO addr), null before start. */
 	get clientAddress(): string | null {
 		return this.address;
+	}
+
+	/** CLIENT ID of the monitor connection (from CLIENT INFO), null before start or when unknown. */
+	get clientId(): number | null {
+		return this.id;
 	}
 
 	/** The address of the heartbeat probe, whose `PING` lines appear in the feed; null until first used. */
@@ -119,10 +126,8 @@ export class CaptureStream {
 		const lastAppend = journal.lastAppendMs;
 		if (journal.end > 0 && lastAppend !== null) this.recordGap(Math.min(lastAppend, okAt), okAt, 'capture was not running');
 		this.attach(connected, okAt);
-		if (this.heartbeatMs > 0) {
-			this.heartbeatTimer = setInterval(() => this.tick(), Math.max(50, Math.floor(this.heartbeatMs / 2)));
-			this.heartbeatTimer.unref();
-		}
+		this.heartbeatTimer = setInterval(() => this.tick(), this.heartbeatMs > 0 ? Math.max(50, Math.floor(this.heartbeatMs / 2)) : 500);
+		this.heartbeatTimer.unref();
 	}
 
 	/** Ends the capture. A line in flight gets up to a second to complete before the socket closes. */
@@ -161,8 +166,9 @@ export class CaptureStream {
 			}
 			const local = socket.localAddress ?? '';
 			const fallback = `${local.includes(':') ? `[${local}]` : local}:${socket.localPort ?? 0}`;
-			const address = (infoReply!.kind === 'ok' ? addressFromClientInfo(infoReply!.value) : null) ?? fallback;
-			return {socket, rest, address};
+			const info = infoReply!.kind === 'ok' ? infoReply!.value : '';
+			const id = /(?:^|\s)id=(\d+)/.exec(info)?.[1];
+			return {socket, rest, address: addressFromClientInfo(info) ?? fallback, id: id === undefined ? null : Number(id)};
 		} catch (error) {
 			socket.destroy();
 			throw error;
@@ -179,9 +185,10 @@ export class CaptureStream {
 		}
 	}
 
-	private attach({socket, rest, address}: Connected, okAt: number): void {
+	private attach({socket, rest, address, id}: Connected, okAt: number): void {
 		this.socket = socket;
 		this.address = address;
+		this.id = id;
 		this.lastDataAt = okAt;
 		this.midLine = false;
 		this.state = 'monitoring';
@@ -309,7 +316,7 @@ export class CaptureStream {
 
 	private tick(): void {
 		this.syncDiskCounter();
-		if (this.state !== 'monitoring' || !this.socket) return;
+		if (this.heartbeatMs <= 0 || this.state !== 'monitoring' || !this.socket) return;
 		const now = Date.now();
 		if (now - this.lastDataAt < this.heartbeatMs) return;
 		const probe = this.probe;

@@ -67,6 +67,15 @@ interface Pending {
 	buf: Buffer;
 }
 
+interface InFlight {
+	segment: Segment;
+	/** Offset in the segment file. */
+	position: number;
+	buffers: Buffer[];
+	start: number;
+	end: number;
+}
+
 interface Chunk {
 	start: number;
 	buf: Buffer;
@@ -89,8 +98,8 @@ export class Journal {
 	private queue: Pending[] = [];
 	private queueHead = 0;
 	private queuedBytes = 0;
-	private inflight: {start: number; end: number} | null = null;
-	/** End of a synchronous write done while a background write was still in flight. */
+	private inflight: InFlight | null = null;
+	/** End of the last synchronous write (it may overtake a background write still in flight). */
 	private syncWrittenEnd = 0;
 	private idle: (() => void)[] = [];
 	private waiters: (() => void)[] = [];
@@ -225,7 +234,7 @@ export class Journal {
 		this.memBytes += chunk.length;
 		this.queue.push({segment, start, buf: chunk});
 		this.queuedBytes += chunk.length;
-		if (this.queuedBytes > this.window) this.writeQueueNow();
+		if (this.appended - this.written > this.window) this.writeQueueNow();
 		else if (!this.inflight) this.writeNext();
 		this.evict();
 		if (this.waiters.length > 0) this.wake();
@@ -364,9 +373,10 @@ export class Journal {
 		if (this.inflight || this.queueHead >= this.queue.length || this.failed) return;
 		const first = this.queue[this.queueHead]!;
 		const segment = first.segment;
+		const limit = Math.min(maxWriteBatch, Math.max(64 * 1024, this.window / 4));
 		const buffers: Buffer[] = [];
 		let bytes = 0;
-		while (this.queueHead < this.queue.length && bytes < maxWriteBatch && buffers.length < 1024) {
+		while (this.queueHead < this.queue.length && bytes < limit && buffers.length < 1024) {
 			const item = this.queue[this.queueHead]!;
 			if (item.segment !== segment) break;
 			buffers.push(item.buf);
@@ -375,14 +385,14 @@ export class Journal {
 		}
 		this.queuedBytes -= bytes;
 		this.compactQueue();
-		this.inflight = {start: first.start, end: first.start + bytes};
-		this.writeAll(segment, buffers, first.start - segment.start, bytes, (error) => {
-			const done = this.inflight!;
+		const inflight: InFlight = {segment, position: first.start - segment.start, buffers, start: first.start, end: first.start + bytes};
+		this.inflight = inflight;
+		writeAll(segment.fd!, buffers, inflight.position, bytes, (error) => {
 			this.inflight = null;
 			if (error) {
 				this.fail(error);
 			} else {
-				this.written = Math.max(done.end, this.syncWrittenEnd);
+				this.written = Math.max(this.written, inflight.end, this.syncWrittenEnd);
 				this.evict();
 			}
 			this.maybeCloseSealed();
@@ -391,19 +401,15 @@ export class Journal {
 		});
 	}
 
-	/** writev until every byte is written (writev may write less than asked). */
-	private writeAll(segment: Segment, buffers: Buffer[], position: number, bytes: number, done: (error: Error | null) => void): void {
-		writev(segment.fd!, buffers, position, (error, count) => {
-			if (error) return done(error);
-			if (count >= bytes) return done(null);
-			const rest = Buffer.concat(buffers).subarray(count);
-			this.writeAll(segment, [rest], position + count, bytes - count, done);
-		});
-	}
-
-	/** The disk is a whole window behind: write the queue now, in the caller's turn. */
+	/**
+	 * The disk is a whole window behind: write everything unwritten now, in the caller's turn. The
+	 * background write still in flight is written again too (same bytes, same place), so memory can
+	 * be released without waiting for it.
+	 */
 	private writeQueueNow(): void {
 		try {
+			const inflight = this.inflight;
+			if (inflight) writeAllSync(inflight.segment.fd!, inflight.buffers, inflight.position);
 			while (this.queueHead < this.queue.length) {
 				const first = this.queue[this.queueHead]!;
 				const segment = first.segment;
@@ -414,19 +420,11 @@ export class Journal {
 					buffers.push(item.buf);
 					bytes += item.buf.length;
 				}
-				let done = 0;
-				let position = first.start - segment.start;
-				let parts = buffers;
-				while (done < bytes) {
-					const count = writevSync(segment.fd!, parts, position);
-					done += count;
-					position += count;
-					if (done < bytes) parts = [Buffer.concat(buffers).subarray(done)];
-				}
+				writeAllSync(segment.fd!, buffers, first.start - segment.start);
 				this.queuedBytes -= bytes;
-				this.syncWrittenEnd = first.start + bytes;
-				if (!this.inflight) this.written = this.syncWrittenEnd;
 			}
+			this.syncWrittenEnd = this.appended;
+			this.written = this.appended;
 			this.compactQueue();
 			this.maybeCloseSealed();
 		} catch (error) {
@@ -461,10 +459,10 @@ export class Journal {
 		}
 	}
 
-	/** Sealed segments whose bytes are all written get synced and closed. */
+	/** Sealed segments whose bytes are all written get synced and closed (never under a write in flight). */
 	private maybeCloseSealed(): void {
 		for (const segment of this.segments) {
-			if (!segment.sealed || segment.fd === null) continue;
+			if (!segment.sealed || segment.fd === null || this.inflight?.segment === segment) continue;
 			if (segment.start + segment.size > this.written) continue;
 			const fd = segment.fd;
 			segment.fd = null;
@@ -505,7 +503,6 @@ class Reader implements JournalReader {
 	private position: number;
 	private ready: JournalRecord[] = [];
 	private readyHead = 0;
-	private file: {path: string; handle: FileHandle} | null = null;
 	private closed = false;
 	private busy = false;
 	private wakeSelf: (() => void) | null = null;
@@ -533,7 +530,6 @@ class Reader implements JournalReader {
 				if (this.fetched < journal.end) {
 					await this.fetch();
 				} else if (journal.isClosed) {
-					await this.closeFile();
 					return null;
 				} else {
 					await this.waitForData();
@@ -554,7 +550,6 @@ class Reader implements JournalReader {
 	close(): void {
 		this.closed = true;
 		this.wakeSelf?.();
-		void this.closeFile();
 	}
 
 	private waitForData(): Promise<void> {
@@ -568,7 +563,6 @@ class Reader implements JournalReader {
 		const journal = this.journal;
 		const parts = journal.memorySlice(this.fetched, memoryBatch);
 		if (parts.length > 0) {
-			await this.closeFile();
 			for (const part of parts) this.feed(part);
 			return;
 		}
@@ -584,17 +578,21 @@ class Reader implements JournalReader {
 			await this.waitForData();
 			return;
 		}
-		if (this.file?.path !== segment.path) {
-			await this.closeFile();
-			try {
-				this.file = {path: segment.path, handle: await open(segment.path, 'r')};
-			} catch (error) {
-				throw new KeyferryError('journal-position', `cannot read journal segment ${segment.path}: ${(error as Error).message}`);
-			}
+		// Opened per block: an abandoned reader never holds a file open.
+		let handle: FileHandle;
+		try {
+			handle = await open(segment.path, 'r');
+		} catch (error) {
+			throw new KeyferryError('journal-position', `cannot read journal segment ${segment.path}: ${(error as Error).message}`);
 		}
 		const length = Math.min(diskBlock, segment.end - this.fetched);
 		const block = Buffer.allocUnsafe(length);
-		const {bytesRead} = await this.file!.handle.read(block, 0, length, this.fetched - segment.start);
+		let bytesRead: number;
+		try {
+			({bytesRead} = await handle.read(block, 0, length, this.fetched - segment.start));
+		} finally {
+			await handle.close();
+		}
 		if (bytesRead <= 0) {
 			throw new KeyferryError('journal-read', `journal segment ${segment.path} ends before offset ${this.fetched}`);
 		}
@@ -612,11 +610,21 @@ class Reader implements JournalReader {
 		}
 	}
 
-	private async closeFile(): Promise<void> {
-		const file = this.file;
-		this.file = null;
-		if (file) await file.handle.close().catch(() => {});
-	}
+}
+
+/** writev until every byte is written (writev may write less than asked). */
+function writeAll(fd: number, buffers: Buffer[], position: number, bytes: number, done: (error: Error | null) => void): void {
+	writev(fd, buffers, position, (error, count) => {
+		if (error) return done(error);
+		if (count >= bytes) return done(null);
+		writeAll(fd, [Buffer.concat(buffers).subarray(count)], position + count, bytes - count, done);
+	});
+}
+
+function writeAllSync(fd: number, buffers: Buffer[], position: number): void {
+	const bytes = buffers.reduce((sum, buf) => sum + buf.length, 0);
+	let done = writevSync(fd, buffers, position);
+	while (done < bytes) done += writevSync(fd, [Buffer.concat(buffers).subarray(done)], position + done);
 }
 
 function closeQuietly(fd: number): void {

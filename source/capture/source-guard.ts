@@ -2,7 +2,7 @@
  * Protects a source master while it is captured. MONITOR output that the server has not yet sent
  * to us sits in the monitor client's output buffer, which has no limit by default and counts toward
  * maxmemory: a stalled capture could make the source evict keys or run out of memory. This polls
- * INFO and CLIENT LIST TYPE monitor and
+ * INFO and the monitor client's line of CLIENT LIST, and
  * - warns (`source-evictions`) whenever evicted_keys rose, at most once per 10 s with the total;
  * - warns (`source-monitor-buffer`) when the monitor's buffer passes a quarter of its limit;
  * - calls onFatal (`source-memory`) when it passes the limit, then stops polling.
@@ -10,9 +10,10 @@
  * The limit: with maxmemory set, half of the memory that was free before the buffer grew
  * (maxmemory − used_memory + buffer), at least 1 MiB, at most `maxMonitorBuffer`; so the buffer
  * can at worst double before the source reaches maxmemory. Without maxmemory, `maxMonitorBuffer`
- * (default 256 MiB). The buffer read is `omem` of the client named keyferry-monitor; when CLIENT
- * LIST is not allowed, INFO's client_recent_max_output_buffer (the largest of any client, so an
- * upper bound).
+ * (default 256 MiB). The buffer read is `omem` of the capture's connection (`CLIENT LIST ID <id>`
+ * when `monitorClientId` is given, else every normal client named keyferry-monitor; monitors are
+ * of type normal); when CLIENT LIST is not allowed, INFO's client_recent_max_output_buffer (the
+ * largest of any client, so an upper bound).
  */
 import Redis from 'ioredis';
 import {endpointAddress, ioredisOptions, type NodeEndpoint} from '../redis/endpoint';
@@ -35,6 +36,8 @@ export interface SourceGuardOptions {
 	intervalMs?: number;
 	/** Ceiling for the monitor's output buffer in bytes, default 256 MiB. */
 	maxMonitorBuffer?: number;
+	/** CLIENT ID of the capture's monitor connection (CaptureStream.clientId); it changes on reconnect. */
+	monitorClientId?(): number | null;
 	onWarning(code: string, message: string): void;
 	onFatal(code: string, message: string): void;
 	onHealth(health: SourceHealth): void;
@@ -94,7 +97,9 @@ export function startSourceGuard(options: SourceGuardOptions): {stop(): Promise<
 		let buffer: number | null = null;
 		if (clientListAllowed) {
 			try {
-				buffer = monitorOutputMemory(String(await client.call('CLIENT', 'LIST', 'TYPE', 'monitor')));
+				const id = options.monitorClientId?.() ?? null;
+				const list = id === null ? client.call('CLIENT', 'LIST', 'TYPE', 'normal') : client.call('CLIENT', 'LIST', 'ID', String(id));
+				buffer = monitorOutputMemory(String(await list));
 			} catch (error) {
 				clientListAllowed = false;
 				options.onWarning(

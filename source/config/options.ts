@@ -92,10 +92,12 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 }
 
 function checkFlagsBelong(command: Subcommand, flags: Record<string, unknown>): void {
-	for (const key of Object.keys(flags)) {
+	for (const [key, value] of Object.entries(flags)) {
 		const name = kebabCase(key);
 		const spec = flagByName.get(name);
 		if (!spec) throw new UsageError(`unknown flag --${name}`);
+		// The parser reports every boolean flag, given or not; only a set one can be out of place.
+		if (spec.type === 'boolean' && value === (spec.default ?? false)) continue;
 		if (!spec.commands.includes(command)) throw new UsageError(`--${name} does not apply to "keyferry ${command}"`);
 		if (spec.type === 'string' && typeof flags[key] !== 'string') throw new UsageError(`--${name} needs a value`);
 		if (spec.type === 'string' && Array.isArray(flags[key])) throw new UsageError(`--${name} was given more than once`);

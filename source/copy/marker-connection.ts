@@ -109,11 +109,11 @@ export class MarkerConnection {
 		return read;
 	}
 
-	barrier(key: Buffer): Promise<void> {
-		this.select(0);
+	/** A unique ECHO: keyless, so any master runs it, and it shows in the feed like any command. */
+	barrier(tag: Buffer): Promise<void> {
 		return new Promise((resolve, reject) => {
-			this.track({kind: 'barrier', db: 0, key, passed: resolve}, ['exists']);
-			this.client.exists(key).catch(reject);
+			this.track({kind: 'barrier', db: this.db, key: tag, passed: resolve}, ['echo']);
+			this.client.echoBuffer(tag).catch(reject);
 		});
 	}
 

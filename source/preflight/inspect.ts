@@ -1,7 +1,6 @@
 /**
  * Reads everything preflight needs from both sides. Read-only: INFO, CLUSTER SLOTS, MODULE LIST,
- * TIME, DUMP of one existing key, CLIENT INFO, and a MONITOR probe with an EXISTS of a key that
- * cannot exist. Nothing is ever written to either server.
+ * TIME, DUMP of one existing key, CLIENT INFO, and a MONITOR probe with an ECHO. Nothing is ever written to either server.
  */
 import {randomBytes} from 'node:crypto';
 import Redis from 'ioredis';
@@ -159,13 +158,14 @@ export async function probeMonitor(endpoint: NodeEndpoint): Promise<MonitorProbe
 			const seen = new Promise<string | null>((resolve) => {
 				const timer = setTimeout(() => resolve(null), 3000);
 				monitor!.on('monitor', (_time: string, args: string[], source: string) => {
-					if (args[0]?.toLowerCase() === 'exists' && args[1] === tag) {
+					if (args[0]?.toLowerCase() === 'echo' && args[1] === tag) {
 						clearTimeout(timer);
 						resolve(source);
 					}
 				});
 			});
-			await probe.exists(tag);
+			// ECHO has no key, so a cluster master runs it whatever slots it serves.
+			await probe.echo(tag);
 			const source = await seen;
 			if (source === null) return {permitted: true, markers: null, detail: 'the probe command never appeared in the MONITOR feed'};
 			if (source !== address) return {permitted: true, markers: null, detail: `MONITOR shows ${source} for a connection the server calls ${address}`};

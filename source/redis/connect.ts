@@ -11,15 +11,19 @@ export type Side = 'source' | 'target';
 /** Connects and runs a first PING so authentication problems surface here, not later. */
 export async function connectNode(endpoint: NodeEndpoint, side: Side, extra: RedisOptions = {}): Promise<Redis> {
 	const client = new Redis(ioredisOptions(endpoint, {retryStrategy: () => null, ...extra}));
-	// Errors are reported through the rejected promises below; an unhandled 'error' event would crash.
-	client.on('error', () => {});
+	// ioredis rejects connect() with a bare "Connection is closed."; the cause arrives as an
+	// 'error' event (which must be listened to anyway, or it would crash the process).
+	let cause: unknown;
+	client.on('error', (error: unknown) => {
+		cause ??= error;
+	});
 	try {
 		await client.connect();
 		await client.ping();
 		return client;
 	} catch (error) {
 		client.disconnect();
-		throw connectionError(error, endpoint, side);
+		throw connectionError(cause ?? error, endpoint, side);
 	}
 }
 

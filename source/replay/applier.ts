@@ -188,7 +188,8 @@ export class Applier {
 		if (this.blocked.size > 0) this.blocked.expire(nowMs);
 
 		const open = this.transactions.get(line.client);
-		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs});
+		// Blocking commands run by a script never block.
+		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs, nonBlocking: line.clientKind === 'lua'});
 		if (plan.action === 'transaction') {
 			if (plan.kind === 'multi') this.transactions.set(line.client, {db: line.db, lines: []});
 			else {
@@ -209,7 +210,8 @@ export class Applier {
 		const applied: Array<{db: number; args: Arg[]; keys: Buffer[]}> = [];
 		const others: Array<{line: MonitorCommand; plan: Plan}> = [];
 		for (const line of block.lines) {
-			const plan = planCommand(line.args, {tsMs: line.ts / 1000, skewMs: this.options.skewMs});
+			// Blocking commands queued in a transaction never block.
+			const plan = planCommand(line.args, {tsMs: line.ts / 1000, skewMs: this.options.skewMs, nonBlocking: true});
 			if (plan.action === 'apply') applied.push({db: line.db, args: plan.args, keys: plan.keys});
 			else if (plan.action !== 'drop') others.push({line, plan});
 		}
@@ -273,7 +275,8 @@ export class Applier {
 				return;
 			}
 			case 'migrate':
-				if (!plan.copy && plan.keys.length > 0) void writer.send(target, ['DEL', ...plan.keys]);
+				// A MIGRATE that failed (timeout, IOERR) still shows; reading the keys again is right either way.
+				if (!plan.copy && plan.keys.length > 0) copier.recopy(db, plan.keys);
 				return;
 		}
 	}

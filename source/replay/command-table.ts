@@ -408,17 +408,17 @@ const redis70: readonly CommandSpec[] = [
 	special('sort', -2, true, [], 'sort'),
 	read('sort_ro', -2, [key(1)]),
 	recopy('spop', -2, [key(1)], 'SPOP removes random members'),
-	noop('spublish', 3, [key(1)]),
+	noop('spublish', 3),
 	read('srandmember', -2, [key(1)]),
 	verbatim('srem', -3, [key(1)]),
 	read('sscan', -3, [key(1)]),
-	noop('ssubscribe', -2, [keys(1, -1)]),
+	noop('ssubscribe', -2),
 	read('strlen', 2, [key(1)]),
 	noop('subscribe', -2),
 	read('substr', 4, [key(1)]),
 	read('sunion', -2, [keys(1, -1)]),
 	verbatim('sunionstore', -3, [key(1), keys(2, -1)]),
-	noop('sunsubscribe', -1, [keys(1, -1)]),
+	noop('sunsubscribe', -1),
 	special('swapdb', 3, true, []),
 	admin('sync', 1),
 	admin('time', 1),
@@ -429,7 +429,7 @@ const redis70: readonly CommandSpec[] = [
 	noop('unsubscribe', -1),
 	admin('unwatch', 1),
 	admin('wait', 3),
-	admin('watch', -2),
+	admin('watch', -2, [keys(1, -1)]),
 	verbatim('xack', -4, [key(1)]),
 	special('xadd', -5, true, [key(1)]),
 	recopy('xautoclaim', -6, [key(1)], 'XAUTOCLAIM depends on idle times'),
@@ -490,8 +490,8 @@ const redis70: readonly CommandSpec[] = [
 ];
 
 /**
- * Commands of newer servers. Arity here is the least the command accepts, so a line from a server
- * that grew the command still classifies; key specs are taken from the servers' command docs.
+ * Commands of newer servers, from their command docs (src/commands/*.json). Where a command's
+ * syntax is still settling (DELEX), the arity is the least it can take, so lines still classify.
  */
 const newer: readonly CommandSpec[] = [
 	// Redis 7.2

@@ -187,8 +187,9 @@ function planReadGroup(args: Buffer[], keys: Buffer[], context: PlanContext): Pl
 	let streams = -1;
 	for (let i = 1; i < args.length; i++) {
 		const arg = args[i];
-		if (argIs(arg, 'block') || argIs(arg, 'count')) {
-			if (argIs(arg, 'block')) blockArg = args[i + 1];
+		if (argIs(arg, 'block')) {
+			blockArg = args[++i];
+		} else if (argIs(arg, 'count')) {
 			i++;
 		} else if (argIs(arg, 'group')) {
 			i += 2;

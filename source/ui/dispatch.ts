@@ -24,7 +24,7 @@ export function dispatchKey(press: KeyPress, store: KeyferryStore, ui: UiStore):
 	}
 	const available = shortcut.available(pickShortcutState(state), uiState);
 	if (available !== true) {
-		notify(ui, available, 'warn');
+		notify(ui, `${shortcut.label(pickShortcutState(state))}: ${available}`, 'warn');
 		return;
 	}
 	shortcut.run({store, ui, press});

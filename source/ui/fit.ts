@@ -7,6 +7,13 @@ export function truncateEnd(text: string, width: number, ellipsis: string): stri
 	return chars.slice(0, width - ellipsis.length).join('') + ellipsis;
 }
 
+export function truncateStart(text: string, width: number, ellipsis: string): string {
+	const chars = [...text];
+	if (chars.length <= width) return text;
+	if (width <= ellipsis.length) return chars.slice(chars.length - Math.max(0, width)).join('');
+	return ellipsis + chars.slice(chars.length - (width - ellipsis.length)).join('');
+}
+
 /** Keeps both ends: hosts differ at the start, ports and dbs at the end. */
 export function truncateMiddle(text: string, width: number, ellipsis: string): string {
 	const chars = [...text];

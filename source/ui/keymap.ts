@@ -30,7 +30,7 @@ export interface Shortcut {
 	help: string;
 	modes: readonly Mode[];
 	matches: (press: KeyPress) => boolean;
-	/** true, or why the key does nothing right now (shown when pressed, and in the ? overlay). */
+	/** true, or why the key does nothing right now (after its label when pressed, and in the ? overlay). */
 	available: (state: ShortcutState, ui: UiState) => true | string;
 	run: (context: ShortcutContext) => void;
 	/** Listed as a hint in the footer or the dialog while available. */
@@ -73,7 +73,7 @@ function notStopping(state: ShortcutState): true | string {
 function duringCopy(state: ShortcutState): true | string {
 	const stopping = notStopping(state);
 	if (stopping !== true) return stopping;
-	return state.stage === 'copy' ? true : 'the copy keys work during the copy stage';
+	return state.stage === 'copy' ? true : 'only during the copy stage';
 }
 
 function afterCutover(state: ShortcutState): boolean {
@@ -110,11 +110,8 @@ export const shortcuts: readonly Shortcut[] = [
 	{
 		id: 'advance',
 		keys: text('Enter'),
-		label: (state) => {
-			const next = nextStage(state.stage);
-			return state.stageStatus === 'ready' && next ? `advance to ${next}` : 'advance';
-		},
-		help: 'advance to the next stage once it is ready (asks first)',
+		label: text('advance'),
+		help: 'advance to the next stage',
 		modes: ['main'],
 		matches: named('return'),
 		available: (state) => {
@@ -137,7 +134,7 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'pause',
 		keys: text('p'),
 		label: (state) => (state.copy.paused ? 'resume copy' : 'pause copy'),
-		help: 'pause or resume the copy (capture and replay keep running)',
+		help: 'pause or resume the copy',
 		modes: ['main'],
 		matches: char('p'),
 		available: duringCopy,
@@ -169,13 +166,13 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'verify',
 		keys: text('v'),
 		label: text('verify now'),
-		help: 'compare a fresh sample of keys now',
+		help: 'verify a fresh sample now',
 		modes: ['main'],
 		matches: char('v'),
 		available: (state) => {
 			const stopping = notStopping(state);
 			if (stopping !== true) return stopping;
-			return state.stage === 'sync' || state.stage === 'verify' ? true : 'verification works during sync and verify';
+			return state.stage === 'sync' || state.stage === 'verify' ? true : 'only during sync and verify';
 		},
 		run: ({store, ui}) => {
 			store.getState().controls.verifyNow();
@@ -198,10 +195,10 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'rollback',
 		keys: text('r'),
 		label: text('rollback preview'),
-		help: 'preview what a rollback would write back to the source',
+		help: 'preview a rollback to the source',
 		modes: ['main'],
 		matches: char('r'),
-		available: (state) => (afterCutover(state) ? true : 'rollback preview: available after cutover'),
+		available: (state) => (afterCutover(state) ? true : 'available after cutover'),
 		run: ({ui}) => ui.setState({view: 'rollback'}),
 		hint: true,
 	},
@@ -256,7 +253,7 @@ export const shortcuts: readonly Shortcut[] = [
 	{
 		id: 'detail',
 		keys: text('Enter'),
-		label: text('show diff'),
+		label: text('toggle diff'),
 		help: 'show or hide the full diff of the selected record',
 		modes: ['discrepancies'],
 		matches: named('return'),
@@ -279,7 +276,7 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'help',
 		keys: text('?'),
 		label: text('keys'),
-		help: 'show or hide the keys of this view',
+		help: 'show or hide these keys',
 		modes: [...views, 'help'],
 		matches: char('?'),
 		available: always,
@@ -290,10 +287,10 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'quit',
 		keys: text('q'),
 		label: text('quit'),
-		help: 'quit after confirmation; keyferry drains to a barrier first',
+		help: 'quit, after asking; drains to a barrier first',
 		modes: [...views, 'help'],
 		matches: char('q'),
-		available: (state) => (state.stopping ? 'already stopping: draining to a barrier' : true),
+		available: (state) => (state.stopping ? 'already stopping' : true),
 		run: ({ui}) => ui.setState({dialog: {kind: 'quit'}, help: false}),
 		hint: true,
 	},
@@ -383,7 +380,7 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'interrupt',
 		keys: text('Ctrl+C'),
 		label: text('quit now'),
-		help: 'quit without asking (drains to a barrier); a second Ctrl+C aborts at once',
+		help: 'quit now (drains to a barrier); twice: abort',
 		modes: allModes,
 		matches: named('ctrl-c'),
 		available: always,

@@ -14,7 +14,8 @@ export interface LayoutInput {
 	body: Body;
 	/** Lines of an open dialog (it takes the footer's place), or null. */
 	dialogLines: number | null;
-	hasDiscrepancies: boolean;
+	/** Discrepancy records kept; the pane grows to show more of them on a tall terminal. */
+	discrepancyCount: number;
 }
 
 export interface Layout {
@@ -59,7 +60,7 @@ export function planLayout(input: LayoutInput): Layout {
 
 	const plan = {
 		panes: (height >= 33 ? 'tall' : 'normal') as PanesSize,
-		discrepancyRows: input.hasDiscrepancies ? 3 : 1,
+		discrepancyRows: Math.max(1, Math.min(3, input.discrepancyCount)),
 		healthLines: 2,
 		keysLine: true,
 	};
@@ -88,8 +89,9 @@ export function planLayout(input: LayoutInput): Layout {
 	}
 
 	let spare = Math.max(0, height - used());
-	if (input.hasDiscrepancies && plan.discrepancyRows > 0 && spare > 12) {
-		const extra = Math.min(maxDiscrepancyRows - plan.discrepancyRows, Math.floor((spare - 12) / 2));
+	if (plan.discrepancyRows > 0 && spare > 12) {
+		const wanted = Math.min(maxDiscrepancyRows, input.discrepancyCount) - plan.discrepancyRows;
+		const extra = Math.min(wanted, Math.floor((spare - 12) / 2));
 		plan.discrepancyRows += Math.max(0, extra);
 		spare = Math.max(0, height - used());
 	}

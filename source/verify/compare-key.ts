@@ -32,6 +32,21 @@ export async function compareKey(
 	db: number,
 	options: CompareOptions,
 ): Promise<DiscrepancyRecord | null> {
+	const first = await compareOnce(source, target, key, db, options);
+	if (first !== 'vanished') return first;
+	// A copy expired while being read, so the values seen were half gone; the key's state has
+	// settled (one copy left, or none), and one more look classifies it.
+	const second = await compareOnce(source, target, key, db, options);
+	return second === 'vanished' ? null : second;
+}
+
+async function compareOnce(
+	source: Redis,
+	target: Redis,
+	key: Buffer,
+	db: number,
+	options: CompareOptions,
+): Promise<DiscrepancyRecord | null | 'vanished'> {
 	const tolerance = options.ttlToleranceMs;
 	const chunk = options.chunk ?? defaultChunk;
 	const [mine, theirs] = await both(source, target, (conn) => readHead(conn, key));
@@ -49,10 +64,9 @@ export async function compareKey(
 	if (mine.type !== theirs.type) return discrepancy(key, db, 'type', `type ${mine.type} ≠ ${theirs.type}`);
 	const valueDiff = await compareValue(mine.type, source, target, key, chunk);
 	if (valueDiff !== null) {
-		// A volatile key that expired while being read looks emptied, not different.
 		if (mine.pttl >= 0 || theirs.pttl >= 0) {
 			const [mineNow, theirsNow] = await both(source, target, (conn) => conn.pttl(key));
-			if (mineNow === -2 || theirsNow === -2) return null;
+			if (mineNow === -2 || theirsNow === -2) return 'vanished';
 		}
 		return discrepancy(key, db, 'value', valueDiff);
 	}

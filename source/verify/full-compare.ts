@@ -8,8 +8,8 @@
  * comparer. One command per page per side instead of several per key is what makes this fast:
  * ioredis spends microseconds per command, Redis spends microseconds per key.
  *
- * Reverse pass: SCAN the target; one multi-key EXISTS per page on the source finds the pages that
- * hold extras, and only those are looked at key by key.
+ * Reverse pass, at the same time: SCAN the target; one multi-key EXISTS per page on the source
+ * finds the pages that hold extras, and only those are looked at key by key.
  *
  * When scripting is refused (ACL without @scripting, renamed EVALSHA), every key goes through
  * `compareKey`: slower, same answers.
@@ -44,10 +44,12 @@ export interface CompareSides {
 }
 
 /**
- * One side of the comparison within one db. Everything the passes need goes through it, so a
- * cluster side only needs another implementation: `scanNodes` one connection per master (each
- * master's keyspace is SCANned), `snapshot` and `exists` grouping keys by the node owning their
- * slot, `connectionFor` the node (or a routing client) that serves the key.
+ * One side of the comparison within one db; the passes only talk to Redis through it. A cluster
+ * side is another implementation of the same four members: `scanNodes` one connection per master
+ * (SCAN covers one node's keyspace), `snapshot` and `exists` splitting the keys by owning node
+ * (by slot for EXISTS) and putting the answers back in order, `connectionFor` the owning node.
+ * The snapshot script passes keys as ARGV, which scripts without a shebang may do across slots
+ * on the node that serves them. Only `standaloneSide` exists today.
  */
 interface Side {
 	scanNodes: Redis[];
@@ -102,36 +104,64 @@ async function compareDb(source: Side, target: Side, db: number, run: Run): Prom
 		options.onProgress?.(run.checked);
 	};
 
-	for (const node of source.scanNodes) {
-		await eachPage(scanPages(node, scanCount, options.signal), async (keys) => {
-			const [mine, theirs] = await Promise.all([source.snapshot(keys), target.snapshot(keys)]);
-			if (mine === null || theirs === null) {
-				await eachLimited(keys, perKeyConcurrency, confirm);
-				progress(keys.length);
-				return;
-			}
-			const suspects: Buffer[] = [];
-			let compared = 0;
-			for (let i = 0; i < keys.length; i++) {
-				const verdict = fastVerdict(mine[i]!, theirs[i]!, options.ttlToleranceMs);
-				if (verdict === 'gone') continue;
-				compared++;
-				if (verdict === 'suspect') suspects.push(keys[i]!);
-			}
-			await eachLimited(suspects, perKeyConcurrency, confirm);
-			progress(compared);
-		});
-	}
+	const forward = async (signal: AbortSignal): Promise<void> => {
+		for (const node of source.scanNodes) {
+			await eachPage(scanPages(node, scanCount, signal), async (keys) => {
+				const [mine, theirs] = await Promise.all([source.snapshot(keys), target.snapshot(keys)]);
+				if (mine === null || theirs === null) {
+					await eachLimited(keys, perKeyConcurrency, confirm);
+					progress(keys.length);
+					return;
+				}
+				const suspects: Buffer[] = [];
+				let compared = 0;
+				for (let i = 0; i < keys.length; i++) {
+					const verdict = fastVerdict(mine[i]!, theirs[i]!, options.ttlToleranceMs);
+					if (verdict === 'gone') continue;
+					compared++;
+					if (verdict === 'suspect') suspects.push(keys[i]!);
+				}
+				await eachLimited(suspects, perKeyConcurrency, confirm);
+				progress(compared);
+			});
+		}
+	};
+	const reverse = async (signal: AbortSignal): Promise<void> => {
+		for (const node of target.scanNodes) {
+			await eachPage(scanPages(node, scanCount, signal), async (keys) => {
+				const found = await source.exists(keys);
+				const extras = keys.filter((_, i) => !found[i]);
+				if (extras.length === 0) return;
+				await eachLimited(extras, perKeyConcurrency, confirm);
+				progress(extras.length);
+			});
+		}
+	};
+	// The passes load the two servers unevenly (the forward pass mostly the source, the reverse
+	// pass mostly the target), so running them side by side keeps both busy.
+	await together([forward, reverse], options.signal);
+}
 
-	for (const node of target.scanNodes) {
-		await eachPage(scanPages(node, scanCount, options.signal), async (keys) => {
-			const found = await source.exists(keys);
-			const extras = keys.filter((_, i) => !found[i]);
-			if (extras.length === 0) return;
-			await eachLimited(extras, perKeyConcurrency, confirm);
-			progress(extras.length);
-		});
+/** Runs the tasks concurrently; the first failure stops the others and is the one thrown. */
+async function together(tasks: ((signal: AbortSignal) => Promise<void>)[], outer: AbortSignal | undefined): Promise<void> {
+	const stop = new AbortController();
+	const relay = () => stop.abort();
+	if (outer?.aborted) stop.abort();
+	outer?.addEventListener('abort', relay, {once: true});
+	let failure: {error: unknown} | undefined;
+	try {
+		await Promise.all(
+			tasks.map((task) =>
+				task(stop.signal).catch((error: unknown) => {
+					failure ??= {error};
+					stop.abort();
+				}),
+			),
+		);
+	} finally {
+		outer?.removeEventListener('abort', relay);
 	}
+	if (failure) throw failure.error;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,6 +183,7 @@ local maxString = tonumber(ARGV[1])
 local maxElements = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local out = {}
+local n = 0
 local used = 0
 local function aggregate(key, size, read, ...)
 	if redis.call(size, key) > maxElements then return -1 end
@@ -178,9 +209,10 @@ for i = 4, #ARGV do
 	elseif kind == 'zset' then
 		kcode, value = ${code.zset}, aggregate(key, 'ZCARD', 'ZRANGE', 0, -1, 'WITHSCORES')
 	end
-	out[#out + 1] = kcode
-	out[#out + 1] = redis.call('PTTL', key)
-	out[#out + 1] = value
+	out[n + 1] = kcode
+	out[n + 2] = redis.call('PTTL', key)
+	out[n + 3] = value
+	n = n + 3
 	if used > budget then break end
 end
 return out

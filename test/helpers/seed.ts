@@ -157,7 +157,9 @@ class Writer {
 	async flush(): Promise<void> {
 		const batch = this.pending;
 		this.pending = [];
-		await Promise.all(batch);
+		// allSettled: one failure must not leave the rest of the batch as unhandled rejections.
+		const failed = (await Promise.allSettled(batch)).find((result) => result.status === 'rejected');
+		if (failed) throw failed.reason;
 	}
 }
 
@@ -168,7 +170,8 @@ export async function seedDataset(options: SeedOptions): Promise<{keys: number}>
 	let keys = 0;
 	for (const [index, db] of dbs.entries()) {
 		const client: Client = cluster
-			? new Cluster([{host: '127.0.0.1', port: options.port}], {enableAutoPipelining: true, redisOptions: {password: options.password}})
+			? // No autopipelining here: ioredis can batch keys of different slots into one pipeline before the slot map is known.
+				new Cluster([{host: '127.0.0.1', port: options.port}], {redisOptions: {password: options.password}})
 			: new Redis({host: '127.0.0.1', port: options.port, password: options.password, db, enableAutoPipelining: true});
 		try {
 			const writer = new Writer(client);

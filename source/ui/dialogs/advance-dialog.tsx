@@ -18,7 +18,7 @@ export function AdvanceDialog({dialog, width}: {dialog: Extract<Dialog, {kind: '
 			<Text wrap="truncate-end" dimColor>
 				{enteringStage[dialog.to]}
 			</Text>
-			<KeyHints mode="confirm" state={state} ui={ui} />
+			<KeyHints mode="confirm" state={state} ui={ui} width={width - 4} />
 		</Panel>
 	);
 }

@@ -12,7 +12,7 @@ export function QuitDialog({width}: {width: number}) {
 			<Text wrap="truncate-end" bold>
 				Quit? Drains to a barrier first (y/Esc)
 			</Text>
-			<KeyHints mode="quit" state={state} ui={ui} />
+			<KeyHints mode="quit" state={state} ui={ui} width={width - 4} />
 		</Panel>
 	);
 }

@@ -29,7 +29,7 @@ export function TypedDialog({dialog, width}: {dialog: Extract<Dialog, {kind: 'ty
 				</Text>
 				<Text color={theme.tone('accent')}>{theme.glyphs.cursor}</Text>
 			</Text>
-			<KeyHints mode="typed" state={state} ui={ui} />
+			<KeyHints mode="typed" state={state} ui={ui} width={width - 4} />
 		</Panel>
 	);
 }

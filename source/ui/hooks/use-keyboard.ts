@@ -2,18 +2,21 @@
  * The console's single input hook. It is only active when stdin can go raw (a terminal); a piped
  * stdin leaves Ctrl+C to the CLI's signal handlers.
  */
-import {useInput, useStdin} from 'ink';
+import {useInput, useStdin, type Key} from 'ink';
+import {useCallback} from 'react';
+import {useConsole} from '../console-context';
 import {dispatchKey} from '../dispatch';
 import {toKeyPresses} from '../keys';
-import {useConsole} from '../console-context';
 
 export function useKeyboard(): void {
 	const {store, ui} = useConsole();
 	const {isRawModeSupported} = useStdin();
-	useInput(
-		(input, key) => {
+	// Stable, so Ink does not re-subscribe on every frame; the stores are read at key time.
+	const onInput = useCallback(
+		(input: string, key: Key) => {
 			for (const press of toKeyPresses(input, key)) dispatchKey(press, store, ui);
 		},
-		{isActive: isRawModeSupported === true},
+		[store, ui],
 	);
+	useInput(onInput, {isActive: isRawModeSupported === true});
 }

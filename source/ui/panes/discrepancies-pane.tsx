@@ -22,19 +22,27 @@ export function discrepancySummary(count: number, samples: number, separator: st
 	return `${formatCount(count)} found ${separator} ${percent}% of ${formatCount(samples)} samples`;
 }
 
-export function DiscrepancyRow({record, keyWidth, theme}: {record: DiscrepancyRecord; keyWidth: number; theme: Theme}) {
+/** Column widths are explicit: the row must never grow past its pane, whatever the key holds. */
+export function discrepancyColumns(width: number): {key: number; diff: number} {
+	const rest = Math.max(0, width - kindWidth - dbWidth);
+	const key = Math.max(8, Math.floor(rest * 0.45));
+	return {key, diff: Math.max(0, rest - key - 1)};
+}
+
+export function DiscrepancyRow({record, width, theme}: {record: DiscrepancyRecord; width: number; theme: Theme}) {
+	const columns = discrepancyColumns(width);
 	return (
-		<Box>
+		<Box width={width} flexShrink={0}>
 			<Box width={kindWidth} flexShrink={0}>
 				<Text color={theme.tone(kindTone(record.kind))}>{record.kind}</Text>
 			</Box>
 			<Box width={dbWidth} flexShrink={0}>
 				<Text dimColor>db{record.db}</Text>
 			</Box>
-			<Box width={keyWidth} flexShrink={0} marginRight={1}>
+			<Box width={columns.key + 1} flexShrink={0}>
 				<Text wrap="truncate-end">{printable(record.key, theme.ascii)}</Text>
 			</Box>
-			<Box flexGrow={1}>
+			<Box width={columns.diff} flexShrink={0}>
 				<Text wrap="truncate-end" dimColor>
 					{printable(record.diff, theme.ascii)}
 				</Text>
@@ -51,8 +59,6 @@ export function DiscrepanciesPane({width, rows}: {width: number; rows: number}) 
 		records: state.discrepancies,
 	}));
 	const latest = s.records.slice(-rows).reverse();
-	const inner = width - 4;
-	const keyWidth = Math.max(8, Math.floor((inner - kindWidth - dbWidth) * 0.45));
 	const count = Math.max(s.count, latest.length);
 	return (
 		<Panel
@@ -67,7 +73,7 @@ export function DiscrepanciesPane({width, rows}: {width: number; rows: number}) 
 					{s.samples > 0 ? 'none: every sampled key matches' : 'verification samples keys once the copy is done'}
 				</Text>
 			) : (
-				latest.map((record, index) => <DiscrepancyRow key={`${index}-${record.db}-${record.key}`} record={record} keyWidth={keyWidth} theme={theme} />)
+				latest.map((record, index) => <DiscrepancyRow key={`${index}-${record.db}-${record.key}`} record={record} width={width - 4} theme={theme} />)
 			)}
 		</Panel>
 	);

@@ -2,8 +2,7 @@
 import {Text} from 'ink';
 import {useKeyferryShallow, useTheme} from '../console-context';
 import {formatBytes, formatCount, formatLagSeconds, formatRate} from '../format';
-import {trendOf} from '../trend';
-import {lagTone, trendText} from './queue-pane';
+import {lagTone, queueTrend} from './queue-pane';
 
 export function FlowSummary() {
 	const theme = useTheme();
@@ -18,7 +17,7 @@ export function FlowSummary() {
 		lagHistory: state.history.lag,
 	}));
 	const sep = ` ${glyphs.separator} `;
-	const trend = trendText(trendOf(s.lagHistory), glyphs);
+	const trend = queueTrend(s.lag, s.lagHistory, glyphs);
 	return (
 		<>
 			<Text wrap="truncate-end">

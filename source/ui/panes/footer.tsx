@@ -2,12 +2,14 @@
  * The last lines: what the stage is doing or waiting for (and that Enter advances it once ready),
  * then the keys available right now, drawn from the keymap; a key's feedback replaces them briefly.
  */
-import {Box, Text} from 'ink';
+import {Box, Text, useStdin} from 'ink';
 import {Fragment} from 'react';
 import {nextStage} from '../../engine/stages';
-import {useKeyferryShallow, useTheme, useUi} from '../console-context';
-import {modeOf, pickShortcutState, shortcutsFor, type Mode, type ShortcutState} from '../keymap';
+import {useKeyferry, useKeyferryShallow, useTheme, useUi} from '../console-context';
+import type {Glyphs} from '../glyphs';
+import {modeOf, pickShortcutState, shortcutsFor, type Mode, type Shortcut, type ShortcutState} from '../keymap';
 import {printable} from '../printable';
+import {summaryText} from './log-pane';
 import {workingOn} from '../stage-text';
 import type {Theme, Tone} from '../theme';
 import type {UiState} from '../ui-store';
@@ -18,11 +20,14 @@ export interface StatusText {
 	text: string;
 }
 
+/** README "Exit codes". */
+const exitReasons: Record<number, string> = {0: 'clean exit', 1: 'runtime failure', 2: 'bad usage or input', 3: 'discrepancies found', 130: 'aborted'};
+
 export function statusText(s: ShortcutState & {stageDetail: string}, theme: Theme): StatusText {
 	const {glyphs} = theme;
 	const detail = printable(s.stageDetail, theme.ascii);
 	if (s.exitCode !== null) {
-		const reason = s.exitCode === 0 ? 'migration over' : s.exitCode === 3 ? 'discrepancies found' : s.exitCode === 130 ? 'aborted' : 'failed';
+		const reason = exitReasons[s.exitCode] ?? 'failed';
 		return {glyph: s.exitCode === 0 ? glyphs.stageDone : glyphs.stageFailed, tone: s.exitCode === 0 ? 'ok' : 'bad', text: `keyferry exited with code ${s.exitCode}: ${reason}`};
 	}
 	if (s.stopping) return {glyph: glyphs.stageCurrent, tone: 'warn', text: 'stopping: draining to a barrier, then exiting'};
@@ -41,9 +46,29 @@ export function statusText(s: ShortcutState & {stageDetail: string}, theme: Them
 	}
 }
 
-export function KeyHints({mode, state, ui}: {mode: Mode; state: ShortcutState; ui: UiState}) {
+/**
+ * The available keys of a mode, as "key label" pairs. When they do not fit, the ones just before
+ * `?` and `q` give way first: those two always show, so every other key stays discoverable.
+ */
+export function fitHints(hints: readonly Shortcut[], width: number, state: ShortcutState, glyphs: Glyphs): Shortcut[] {
+	const fitted = [...hints];
+	const length = () => fitted.reduce((sum, shortcut, index) => sum + (index > 0 ? 2 : 0) + shortcut.keys(glyphs).length + 1 + shortcut.label(state).length, 0);
+	while (length() > width && fitted.length > 2) fitted.splice(fitted.length - 3, 1);
+	return fitted;
+}
+
+export function KeyHints({mode, state, ui, width}: {mode: Mode; state: ShortcutState; ui: UiState; width: number}) {
 	const theme = useTheme();
-	const hints = shortcutsFor(mode).filter((shortcut) => shortcut.hint && shortcut.available(state, ui) === true);
+	const {isRawModeSupported} = useStdin();
+	if (!isRawModeSupported) {
+		return (
+			<Text wrap="truncate-end" dimColor>
+				stdin is not a terminal: keys are off; Ctrl+C (SIGINT) still drains and stops
+			</Text>
+		);
+	}
+	const available = shortcutsFor(mode).filter((shortcut) => shortcut.hint && shortcut.available(state, ui) === true);
+	const hints = fitHints(available, width, state, theme.glyphs);
 	return (
 		<Text wrap="truncate-end">
 			{hints.map((shortcut, index) => (
@@ -68,6 +93,8 @@ export function Footer({width, keysLine}: {width: number; keysLine: boolean}) {
 	const state = useShortcutState();
 	const ui = useUi((u) => u);
 	const status = statusText(state, theme);
+	const feed = useKeyferry((s) => s.feed);
+	const summary = state.exitCode === null ? undefined : feed.findLast((entry) => entry.event.type === 'summary')?.event;
 	const notice = ui.notice;
 	const noticeLine = notice ? (
 		<Text wrap="truncate-end" color={theme.tone(notice.tone === 'info' ? 'accent' : notice.tone)}>
@@ -83,7 +110,12 @@ export function Footer({width, keysLine}: {width: number; keysLine: boolean}) {
 					{status.glyph} {status.text}
 				</Text>
 			)}
-			{keysLine ? noticeLine ?? <KeyHints mode={modeOf(ui)} state={state} ui={ui} /> : null}
+			{keysLine && state.exitCode !== null ? (
+				<Text wrap="truncate-end" dimColor>
+					{summary?.type === 'summary' ? summaryText(summary, theme.glyphs) : ''}
+				</Text>
+			) : null}
+			{keysLine && state.exitCode === null ? noticeLine ?? <KeyHints mode={modeOf(ui)} state={state} ui={ui} width={width} /> : null}
 		</Box>
 	);
 }

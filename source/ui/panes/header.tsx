@@ -1,7 +1,7 @@
 /** Line 1: which servers, which versions, how long, which migration. */
 import {Box, Text} from 'ink';
 import {useKeyferryShallow, useTheme} from '../console-context';
-import {truncateMiddle} from '../fit';
+import {truncateMiddle, truncateStart} from '../fit';
 import {formatElapsed} from '../format';
 import type {Glyphs} from '../glyphs';
 import {useNow} from '../hooks/use-now';
@@ -18,7 +18,12 @@ export interface HeaderText {
 	elapsed: string;
 }
 
-/** Shrinks the header to `width`: drop the redis:// scheme, shorten the id, then cut labels in the middle. */
+/** redis://host:port reads as host:port; TLS stays visible as tls:host:port. */
+function shortScheme(label: string): string {
+	return label.replace(/^redis:\/\//, '').replace(/^rediss:\/\//, 'tls:');
+}
+
+/** Shrinks the header to `width`: shorter schemes and versions, a shorter id then none, then labels cut in the middle. */
 export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): HeaderText {
 	const fitted = {...text};
 	const length = () =>
@@ -35,17 +40,33 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		fitted.elapsed.length;
 	const steps = [
 		() => {
-			fitted.source = fitted.source.replace(/^redis:\/\//, '');
-			fitted.target = fitted.target.replace(/^redis:\/\//, '');
+			fitted.source = shortScheme(fitted.source);
+			fitted.target = shortScheme(fitted.target);
 		},
-		() => (fitted.id = fitted.id.slice(0, 8)),
 		() => {
-			const over = length() - width;
-			const shrink = (label: string) => truncateMiddle(label, Math.max(12, label.length - Math.ceil(over / 2)), glyphs.ellipsis);
-			fitted.source = shrink(fitted.source);
-			fitted.target = shrink(fitted.target);
+			// "redis 7.2.4 → redis 7.4.1" says redis twice; another server name (valkey) stays.
+			fitted.sourceVersion = fitted.sourceVersion.replace(/^redis /, '');
+			fitted.targetVersion = fitted.targetVersion.replace(/^redis /, '');
 		},
+		// Migration ids end in their most distinctive part (kf-20261122-0912-a1b2).
+		() => (fitted.id = truncateStart(fitted.id, 10, glyphs.ellipsis)),
+		// Which servers matters more than which run: the id is also the state directory's name.
 		() => (fitted.id = ''),
+		() => {
+			// Share the room left between the two labels; a short one lends the rest to the other.
+			const room = width - (length() - fitted.source.length - fitted.target.length);
+			let forSource = Math.floor(room / 2);
+			let forTarget = room - forSource;
+			if (fitted.source.length < forSource) {
+				forTarget += forSource - fitted.source.length;
+				forSource = fitted.source.length;
+			} else if (fitted.target.length < forTarget) {
+				forSource += forTarget - fitted.target.length;
+				forTarget = fitted.target.length;
+			}
+			fitted.source = truncateMiddle(fitted.source, Math.max(10, forSource), glyphs.ellipsis);
+			fitted.target = truncateMiddle(fitted.target, Math.max(10, forTarget), glyphs.ellipsis);
+		},
 		() => {
 			fitted.sourceVersion = '';
 			fitted.targetVersion = '';

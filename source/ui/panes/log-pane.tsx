@@ -1,6 +1,7 @@
 /** Stage changes, warnings, errors and gaps, newest at the bottom like a tail. */
 import {Box, Text} from 'ink';
 import {useMemo} from 'react';
+import type {EngineEvent} from '../../engine/events';
 import type {FeedEntry} from '../../engine/store';
 import {useKeyferry, useTheme} from '../console-context';
 import {formatCount, formatDuration, formatTimeOfDay} from '../format';
@@ -16,11 +17,15 @@ export interface LogLine {
 	text: string;
 }
 
-/** Feed entries as log lines; a preflight report becomes one line per finding, discrepancies stay in their pane. */
+export function summaryText(event: Extract<EngineEvent, {type: 'summary'}>, glyphs: Glyphs): string {
+	const sep = ` ${glyphs.separator} `;
+	return `${formatCount(event.keysCopied)} keys copied${sep}${formatCount(event.recopies)} re-copied${sep}${formatCount(event.discrepancies)} discrepancies in ${formatCount(event.samples)} samples${sep}${formatDuration(event.durationMs / 1000)}`;
+}
+
+/** Feed entries as log lines; discrepancies stay in their own pane. */
 export function logLines(feed: readonly FeedEntry[], glyphs: Glyphs): LogLine[] {
 	const lines: LogLine[] = [];
-	const add = (entry: FeedEntry, glyph: string, tone: Tone | undefined, text: string, part = 0) =>
-		lines.push({key: `${entry.seq}.${part}`, ts: entry.ts, glyph, tone, text});
+	const add = (entry: FeedEntry, glyph: string, tone: Tone | undefined, text: string) => lines.push({key: String(entry.seq), ts: entry.ts, glyph, tone, text});
 	for (const entry of feed) {
 		const event = entry.event;
 		switch (event.type) {
@@ -33,14 +38,13 @@ export function logLines(feed: readonly FeedEntry[], glyphs: Glyphs): LogLine[] 
 				break;
 			}
 			case 'preflight': {
+				// Findings arrive as their own warning and error events; this is the verdict.
 				const {report} = event;
 				const blocking = report.findings.filter((finding) => finding.severity === 'blocking').length;
-				add(entry, report.ok ? glyphs.stageDone : glyphs.stageFailed, report.ok ? 'ok' : 'bad', `preflight ${report.ok ? 'passed' : `found ${blocking} blocking`}: ${formatCount(report.source.totalKeys)} keys, ${report.copyMode} copy`);
-				report.findings.forEach((finding, index) => {
-					const tone: Tone = finding.severity === 'blocking' ? 'bad' : finding.severity === 'warning' ? 'warn' : 'muted';
-					const glyph = finding.severity === 'blocking' ? glyphs.error : finding.severity === 'warning' ? glyphs.warning : glyphs.info;
-					add(entry, glyph, tone, `${finding.code}: ${finding.message}`, index + 1);
-				});
+				const verdict = report.ok
+					? `preflight passed: ${formatCount(report.source.totalKeys)} keys, ${report.copyMode} copy`
+					: `preflight found ${blocking} blocking issue${blocking === 1 ? '' : 's'}`;
+				add(entry, report.ok ? glyphs.stageDone : glyphs.stageFailed, report.ok ? 'ok' : 'bad', verdict);
 				break;
 			}
 			case 'info':
@@ -56,12 +60,7 @@ export function logLines(feed: readonly FeedEntry[], glyphs: Glyphs): LogLine[] 
 				add(entry, glyphs.warning, 'warn', `gap on ${event.node}: ${event.message}`);
 				break;
 			case 'summary':
-				add(
-					entry,
-					event.exitCode === 0 ? glyphs.stageDone : glyphs.stageFailed,
-					event.exitCode === 0 ? 'ok' : 'bad',
-					`summary: exit ${event.exitCode} ${glyphs.separator} ${formatCount(event.keysCopied)} keys copied ${glyphs.separator} ${formatCount(event.discrepancies)} discrepancies ${glyphs.separator} ${formatDuration(event.durationMs / 1000)}`,
-				);
+				add(entry, event.exitCode === 0 ? glyphs.stageDone : glyphs.stageFailed, event.exitCode === 0 ? 'ok' : 'bad', `summary: exit ${event.exitCode} ${glyphs.separator} ${summaryText(event, glyphs)}`);
 				break;
 			case 'discrepancy':
 				break;

@@ -14,7 +14,7 @@ export interface QueuePaneProps {
 	rows: 3 | 6;
 }
 
-const labelWidth = 9;
+const labelWidth = 10;
 
 export function lagTone(lagSeconds: number): Tone {
 	if (lagSeconds >= 30) return 'bad';
@@ -22,7 +22,13 @@ export function lagTone(lagSeconds: number): Tone {
 	return 'ok';
 }
 
-export function trendText(trend: Trend, glyphs: Glyphs): {text: string; tone: Tone} {
+/** Where the queue is heading; an empty queue is caught up, whatever the last seconds looked like. */
+export function queueTrend(lag: number, history: readonly number[], glyphs: Glyphs): {text: string; tone: Tone} {
+	if (lag === 0) return {text: `${glyphs.trendFlat} caught up`, tone: 'ok'};
+	return trendText(trendOf(history), glyphs);
+}
+
+function trendText(trend: Trend, glyphs: Glyphs): {text: string; tone: Tone} {
 	switch (trend) {
 		case 'rising':
 			return {text: `${glyphs.trendUp} growing`, tone: 'warn'};
@@ -43,7 +49,7 @@ export function QueuePane({width, rows}: QueuePaneProps) {
 		recopies: state.stats.recopies,
 		lagHistory: state.history.lag,
 	}));
-	const trend = trendText(trendOf(s.lagHistory), glyphs);
+	const trend = queueTrend(s.lag, s.lagHistory, glyphs);
 	const inner = Math.max(4, width - 4);
 	const sparkWidth = Math.max(4, inner - labelWidth - trend.text.length - 1);
 	const spark = sparkline(s.lagHistory, glyphs, {width: sparkWidth, height: rows === 6 ? 2 : 1, bucket: bucketFor(sparkWidth)});
@@ -73,7 +79,7 @@ export function QueuePane({width, rows}: QueuePaneProps) {
 			]
 		);
 	return (
-		<Panel title="queue" extra="capture to replay" width={width} rows={rows}>
+		<Panel title="queue" extra="replay lag" width={width} rows={rows}>
 			{lagLine}
 			<Text wrap="truncate-end">
 				{padEnd('journal', labelWidth)}

@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import {Panel} from '../components/panel';
 import {useKeyferryShallow, useTheme} from '../console-context';
 import {padEnd, padStart} from '../fit';
-import {formatCompact, formatDuration, formatRate} from '../format';
+import {formatCompact, formatRate} from '../format';
 import {bucketFor, bucketize, sparkline} from '../sparkline';
 import type {Tone} from '../theme';
 
@@ -16,8 +16,9 @@ export interface ThroughputPaneProps {
 const labelWidth = 9;
 const valueWidth = 9;
 
+/** The span a sparkline covers, roughly: "last 4m" reads better than "last 3m50s". */
 export function windowLabel(seconds: number): string {
-	return seconds % 60 === 0 ? `${seconds / 60}m` : formatDuration(seconds);
+	return seconds >= 90 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
 }
 
 export function ThroughputPane({width, sparkRows}: ThroughputPaneProps) {

@@ -1,0 +1,45 @@
+/** The CLI's entry into the console: mount Ink on the terminal, leave when the run is over. */
+import {render} from 'ink';
+import type {KeyferryStore} from '../engine/store';
+import {App} from './app';
+import {asciiStream} from './ascii-stream';
+import type {ConsoleOptions} from './console-options';
+
+export type {ConsoleOptions} from './console-options';
+export {detectGlyphs} from './console-options';
+export {App} from './app';
+
+/** Frames per second at most; the store itself changes at 10 Hz. */
+const maxFps = 10;
+
+/**
+ * Mounts Ink on process.stdout/stdin (only ever called when stdout is a TTY). Ctrl+C quits
+ * gracefully the first time and aborts the second (the keymap's interrupt entry). Resolves once
+ * the store's exitCode is set and that final frame is drawn.
+ */
+export function runConsole(store: KeyferryStore, options: ConsoleOptions): Promise<void> {
+	const instance = render(<App store={store} options={options} />, {
+		stdout: options.ascii ? asciiStream(process.stdout) : process.stdout,
+		stdin: process.stdin,
+		stderr: process.stderr,
+		exitOnCtrlC: false,
+		patchConsole: false,
+		maxFps,
+		// Not incrementalRendering: in Ink 6.8 it redraws one row too low once the frame has a trailing
+		// newline (every frame shorter than the terminal), leaving a stale first line. The standard
+		// renderer rewrites the frame in one write inside a synchronized-update block, which does not flicker.
+	});
+	let unsubscribe = () => {};
+	const finish = () => {
+		unsubscribe();
+		// One frame interval lets React commit the exit state; unmount then draws it as the last frame.
+		setTimeout(() => instance.unmount(), 1000 / maxFps);
+	};
+	if (store.getState().exitCode !== null) finish();
+	else {
+		unsubscribe = store.subscribe((state) => {
+			if (state.exitCode !== null) finish();
+		});
+	}
+	return instance.waitUntilExit().then(() => undefined);
+}
