@@ -4,13 +4,15 @@
  * sessions with and without EX, GET, HSET, INCR, LPUSH, ZADD, EXPIRE, DEL, MSET and some binary
  * values. Then, on one core:
  *   1. keyferry MonitorParser over the feed in memory (64 KiB chunks, as a socket delivers them);
- *   2. keyferry over a loopback socket: a fake server answers MONITOR and streams the feed;
+ *   2. keyferry over a loopback socket: a fake server (a child process, so it does not share the
+ *      measured core) answers MONITOR and streams the feed;
  *   3. ioredis' own monitor() over the same fake server (its RESP parser + monitor line split);
  * plus a check of how many lines each gets byte-exact.
  * Run: npx tsx bench/parser.ts [--runs 5] [--rerecord]
  */
+import {fork} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {connect, createServer, type Server} from 'node:net';
+import {connect, createServer} from 'node:net';
 import {join} from 'node:path';
 import Redis from 'ioredis';
 import {MonitorParser, parseMonitorLine, type MonitorCommand} from '../source/capture/monitor-parser';
@@ -125,7 +127,7 @@ function inMemory(feed: Buffer): number {
 }
 
 /** A fake Redis: answers every command with +OK; after MONITOR it streams the feed. */
-async function fakeServer(feed: Buffer): Promise<{server: Server; port: number}> {
+async function fakeServer(feed: Buffer): Promise<number> {
 	const server = createServer((socket) => {
 		socket.on('error', () => {});
 		let pending = '';
@@ -157,7 +159,16 @@ async function fakeServer(feed: Buffer): Promise<{server: Server; port: number}>
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {server, port: (server.address() as {port: number}).port};
+	return (server.address() as {port: number}).port;
+}
+
+/** Runs fakeServer in a child process; resolves with its port. */
+function startFakeServer(): Promise<{port: number; stop(): void}> {
+	const child = fork(import.meta.filename, ['--serve'], {execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+	return new Promise((resolve, reject) => {
+		child.once('message', (port) => resolve({port: Number(port), stop: () => child.kill()}));
+		child.once('exit', (code) => reject(new Error(`fake server exited with ${code}`)));
+	});
 }
 
 function overSocket(port: number): Promise<number> {
@@ -213,7 +224,8 @@ async function main(): Promise<void> {
 	inMemory(feed);
 	const memory: number[] = [];
 	for (let run = 0; run < runs; run++) memory.push(inMemory(feed));
-	const {server, port} = await fakeServer(feed);
+	const fake = await startFakeServer();
+	const port = fake.port;
 	const socket: number[] = [];
 	const ioredis: number[] = [];
 	for (let run = 0; run < runs; run++) {
@@ -239,7 +251,7 @@ async function main(): Promise<void> {
 		const want = exact[index++]!.args;
 		if (args.length !== want.length || args.some((arg, a) => !Buffer.from(arg, 'utf8').equals(want[a]!))) ioredisWrong++;
 	});
-	server.close();
+	fake.stop();
 	const binaryLines = exact.filter((entry) => entry.args.some((arg) => arg.some((byte) => byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c))).length;
 
 	const row = (name: string, seconds: number[]) => {
@@ -260,5 +272,10 @@ async function main(): Promise<void> {
 	process.stdout.write(`${result}\n`);
 }
 
-await main();
-process.exit(0);
+if (process.argv.includes('--serve')) {
+	process.on('disconnect', () => process.exit(0));
+	process.send!(await fakeServer(readFileSync(fixture)));
+} else {
+	await main();
+	process.exit(0);
+}

@@ -88,7 +88,8 @@ function segmentName(start: number): string {
 export class Journal {
 	private readonly segments: Segment[];
 	/** In-memory window, oldest first from `memHead`. */
-	private mem: Chunk[] = [];
+	/** Evicted slots are cleared to undefined until the array is compacted. */
+	private mem: (Chunk | undefined)[] = [];
 	private memHead = 0;
 	private memBytes = 0;
 	private appended: number;
@@ -450,7 +451,7 @@ export class Journal {
 			const chunk = mem[this.memHead]!;
 			if (chunk.start + chunk.buf.length > this.written) break;
 			this.memBytes -= chunk.buf.length;
-			mem[this.memHead] = undefined as unknown as Chunk;
+			mem[this.memHead] = undefined;
 			this.memHead++;
 		}
 		if (this.memHead > 4096 && this.memHead * 2 > mem.length) {

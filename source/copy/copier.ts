@@ -31,6 +31,12 @@ export interface CopierOptions {
 export class Copier {
 	private readonly scanQueue: number[];
 	private readonly recopies = new Map<number, Map<string, Buffer>>();
+	/**
+	 * Keys whose target copy is stale until a re-copy lands: db:key → the request sequence of the
+	 * latest request. A command that reads such a key must not be trusted on the target.
+	 */
+	private readonly stale = new Map<string, number>();
+	private requestSeq = 0;
 	private readonly limiter: RateLimiter;
 	private paused = false;
 	private logical: boolean;
@@ -80,6 +86,11 @@ export class Copier {
 		return this.markers.reduce((sum, marker) => sum + marker.outstanding, 0);
 	}
 
+	/** No re-copy queued and no read waiting for its marker. */
+	get quiet(): boolean {
+		return this.recopies.size === 0 && this.outstanding === 0;
+	}
+
 	/** Nothing queued, nothing in flight: every read so far has reached the applier. */
 	get idle(): boolean {
 		return this.scansFinished && this.recopies.size === 0 && this.outstanding === 0;
@@ -110,8 +121,26 @@ export class Copier {
 			pending = new Map();
 			this.recopies.set(db, pending);
 		}
-		for (const key of keys) pending.set(key.toString('latin1'), key);
+		const seq = ++this.requestSeq;
+		for (const key of keys) {
+			const id = key.toString('latin1');
+			pending.set(id, key);
+			this.stale.set(`${db}:${id}`, seq);
+		}
 		this.poke();
+	}
+
+	/** The key has a re-copy requested that has not landed on the target yet. */
+	isStale(db: number, key: Buffer): boolean {
+		return this.stale.size > 0 && this.stale.has(`${db}:${key.toString('latin1')}`);
+	}
+
+	/** A read sent at `seq` was placed: requests up to it are satisfied. */
+	landed(db: number, key: Buffer, seq: number): void {
+		if (this.stale.size === 0) return;
+		const id = `${db}:${key.toString('latin1')}`;
+		const latest = this.stale.get(id);
+		if (latest !== undefined && latest <= seq) this.stale.delete(id);
 	}
 
 	/** Scan a db again from the start (SWAPDB, a capture gap). */
@@ -207,16 +236,17 @@ export class Copier {
 	/** Marked reads of `keys`, one batch on one marker connection. */
 	private async read(db: number, keys: Buffer[], recopy: boolean): Promise<void> {
 		const marker = this.marker();
+		const seq = this.requestSeq;
 		if (!this.logical) {
 			corked(marker.client, () => {
-				for (const key of keys) marker.dump(db, key, recopy);
+				for (const key of keys) marker.dump(db, key, recopy, seq);
 			});
 			return;
 		}
 		// The type decides which read to mark; if it changes before the read, the applier re-copies.
 		const types = await this.types(db, keys);
 		corked(marker.client, () => {
-			keys.forEach((key, index) => marker.logical(db, key, types[index]!, recopy));
+			keys.forEach((key, index) => marker.logical(db, key, types[index]!, recopy, seq));
 		});
 	}
 

@@ -20,6 +20,8 @@ export interface DumpRead {
 	reply: Promise<{payload: Buffer | null; pttl: number}>;
 	/** A re-copy (not part of the initial scan). */
 	recopy: boolean;
+	/** The copier's request sequence when this read was sent: it covers every request up to it. */
+	seq: number;
 }
 
 export interface LogicalRead {
@@ -28,6 +30,7 @@ export interface LogicalRead {
 	key: Buffer;
 	reply: Promise<LogicalValue>;
 	recopy: boolean;
+	seq: number;
 }
 
 export interface BarrierRead {
@@ -80,7 +83,7 @@ export class MarkerConnection {
 		commands.forEach((command, index) => this.pending.push({command, read, first: index === placeAt}));
 	}
 
-	dump(db: number, key: Buffer, recopy: boolean): DumpRead {
+	dump(db: number, key: Buffer, recopy: boolean, seq: number): DumpRead {
 		this.select(db);
 		const payload = this.client.dumpBuffer(key);
 		const pttl = this.client.pttl(key);
@@ -89,6 +92,7 @@ export class MarkerConnection {
 			db,
 			key,
 			recopy,
+			seq,
 			reply: Promise.all([payload, pttl]).then(([dumped, ttl]) => ({payload: dumped, pttl: Number(ttl)})),
 		};
 		// A failed read must surface through the applier, not as an unhandled rejection here.
@@ -101,9 +105,9 @@ export class MarkerConnection {
 	 * A logical read of a key whose type was just read. MULTI shows when sent, the queued commands
 	 * at EXEC: the read belongs at its first queued command (TYPE).
 	 */
-	logical(db: number, key: Buffer, type: string, recopy: boolean): LogicalRead {
+	logical(db: number, key: Buffer, type: string, recopy: boolean, seq: number): LogicalRead {
 		this.select(db);
-		const read: LogicalRead = {kind: 'logical', db, key, recopy, reply: sendLogicalRead(this.client, key, type)};
+		const read: LogicalRead = {kind: 'logical', db, key, recopy, seq, reply: sendLogicalRead(this.client, key, type)};
 		read.reply.catch(() => {});
 		this.track(read, logicalFeedCommands(type), 1);
 		return read;

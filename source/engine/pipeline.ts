@@ -49,6 +49,8 @@ interface MasterStream {
 	applier: Applier;
 }
 
+const maxDrainRounds = 10;
+
 /** Lag small enough to call the target "in sync". */
 const syncedLagEvents = 1000;
 
@@ -184,10 +186,23 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		const {migrationId} = store.getState();
 		store.setState({stageDetail: 'draining to a barrier'});
 		for (const stream of streams) stream.copier.setPaused(true);
-		await Promise.all(streams.map((stream, index) => stream.copier.barrier(Buffer.from(`keyferry:barrier:${migrationId}:${index}`))));
+		await Promise.all(streams.map((stream, index) => drainMaster(stream, `keyferry:barrier:${migrationId}:${index}`)));
 		emit(store, {type: 'info', message: 'barrier passed on every master: the target holds every write made before it'});
 		await stopAll();
 	};
+
+	/**
+	 * Re-copies queued by lines before a barrier are read after it, so one barrier is not enough:
+	 * place barriers until one passes with nothing left to read. Once application writes have
+	 * stopped, the second barrier is the last.
+	 */
+	async function drainMaster(stream: MasterStream, tag: string): Promise<void> {
+		for (let round = 1; round <= maxDrainRounds; round++) {
+			await stream.copier.barrier(Buffer.from(`${tag}:${round}`));
+			if (stream.copier.quiet) return;
+		}
+		warn('drain-incomplete', `${stream.address} kept producing re-copies through ${maxDrainRounds} barriers; the application is still writing`);
+	}
 
 	return {
 		done,

@@ -3,11 +3,14 @@
  * TIME, DUMP of one existing key, CLIENT INFO, and a MONITOR probe with an ECHO. Nothing is ever written to either server.
  */
 import {randomBytes} from 'node:crypto';
-import Redis from 'ioredis';
+import type {Socket} from 'node:net';
+import type Redis from 'ioredis';
+import {MonitorParser} from '../capture/monitor-parser';
+import {authCommand, handshake, openSocket} from '../capture/resp-handshake';
 import {ExitCode, KeyferryError} from '../errors';
 import {serverSideAddress} from '../redis/client-info';
 import {connectionError, connectNode, type Side} from '../redis/connect';
-import {endpointAddress, endpointLabel, ioredisOptions, withAddress, type NodeEndpoint} from '../redis/endpoint';
+import {endpointAddress, endpointLabel, withAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo, parseKeyspace, serverFlavor} from '../redis/info';
 import {readClusterShards} from '../redis/topology';
 import {rdbVersionFor, rdbVersionOfPayload} from '../redis/versions';
@@ -137,44 +140,51 @@ export interface MonitorProbe {
 }
 
 /**
- * Opens MONITOR and checks that a command sent on another connection shows up under the address
- * CLIENT INFO reported for it: that is what lets the engine place its own reads in the stream.
+ * Opens MONITOR (a raw socket, as the capture does) and checks that an ECHO sent on another
+ * connection shows up under the address CLIENT INFO reported for it: that is what lets the
+ * engine place its own reads in the stream.
  */
 export async function probeMonitor(endpoint: NodeEndpoint): Promise<MonitorProbe> {
 	const tag = `keyferry:probe:${randomBytes(8).toString('hex')}`;
-	const base = new Redis(ioredisOptions(endpoint, {retryStrategy: () => null}));
-	base.on('error', () => {});
-	let monitor: Redis | undefined;
+	let socket: Socket;
 	try {
-		try {
-			monitor = await base.monitor();
-			monitor.on('error', () => {});
-		} catch (error) {
-			return {permitted: false, markers: null, detail: error instanceof Error ? error.message.split('\n')[0]! : String(error)};
-		}
+		socket = await openSocket(endpoint, 5000);
+	} catch (error) {
+		throw connectionError(error, endpoint, 'source');
+	}
+	try {
+		const auth = authCommand(endpoint);
+		const {replies, rest} = await handshake(socket, [...(auth ? [auth] : []), ['CLIENT', 'SETNAME', 'keyferry-probe'], ['MONITOR']], 5000);
+		const refused = replies.find((reply) => reply.kind === 'error');
+		if (refused) return {permitted: false, markers: null, detail: refused.value};
+		const parser = new MonitorParser();
+		const seen = new Promise<string | null>((resolve) => {
+			const timer = setTimeout(() => resolve(null), 3000);
+			const look = (chunk: Buffer) => {
+				for (const entry of parser.push(chunk)) {
+					if (entry.kind === 'command' && entry.args[0]?.toString('latin1').toLowerCase() === 'echo' && entry.args[1]?.toString('latin1') === tag) {
+						clearTimeout(timer);
+						resolve(entry.client);
+					}
+				}
+			};
+			look(rest);
+			socket.on('data', look);
+			socket.resume();
+		});
 		const probe = await connectNode(endpoint, 'source');
 		try {
 			const address = await serverSideAddress(probe);
-			const seen = new Promise<string | null>((resolve) => {
-				const timer = setTimeout(() => resolve(null), 3000);
-				monitor!.on('monitor', (_time: string, args: string[], source: string) => {
-					if (args[0]?.toLowerCase() === 'echo' && args[1] === tag) {
-						clearTimeout(timer);
-						resolve(source);
-					}
-				});
-			});
 			// ECHO has no key, so a cluster master runs it whatever slots it serves.
 			await probe.echo(tag);
 			const source = await seen;
 			if (source === null) return {permitted: true, markers: null, detail: 'the probe command never appeared in the MONITOR feed'};
 			if (source !== address) return {permitted: true, markers: null, detail: `MONITOR shows ${source} for a connection the server calls ${address}`};
-			return {permitted: true, markers: 'address', detail: `marker connections recognised by address`};
+			return {permitted: true, markers: 'address', detail: 'marker connections recognised by address'};
 		} finally {
 			probe.disconnect();
 		}
 	} finally {
-		monitor?.disconnect();
-		base.disconnect();
+		socket.destroy();
 	}
 }

@@ -121,6 +121,7 @@ export class Applier {
 		}
 		const placed = read.kind === 'dump' ? await this.placeDump(read, line) : await this.placeLogical(read, line);
 		if (!placed) return;
+		this.options.copier.landed(read.db, read.key, read.seq);
 		if (read.recopy) this.options.counters.recopies++;
 		else this.options.counters.keysCopied++;
 	}
@@ -205,24 +206,31 @@ export class Applier {
 		this.applyPlan(line.db, plan, line, false);
 	}
 
-	/** A MULTI block: the reproducible commands applied as one transaction, the rest re-copied after. */
+	/**
+	 * A MULTI block: the reproducible commands applied as one transaction, the rest re-copied.
+	 * Re-copies are requested in block order, so a later command reading a key an earlier one
+	 * made unreproducible (XADD * then RENAME) is re-copied too. A block with a db-wide command
+	 * (FLUSHDB, SWAPDB, MOVE, COPY…) is rare and is applied command by command instead.
+	 */
 	private applyTransaction(block: OpenTransaction): void {
-		const applied: Array<{db: number; args: Arg[]; keys: Buffer[]}> = [];
-		const others: Array<{line: MonitorCommand; plan: Plan}> = [];
-		for (const line of block.lines) {
-			// Blocking commands queued in a transaction never block.
-			const plan = planCommand(line.args, {tsMs: line.ts / 1000, skewMs: this.options.skewMs, nonBlocking: true});
-			if (plan.action === 'apply') applied.push({db: line.db, args: plan.args, keys: plan.keys});
-			else if (plan.action !== 'drop') others.push({line, plan});
-		}
+		// Blocking commands queued in a transaction never block.
+		const planned = block.lines.map((line) => ({line, plan: planCommand(line.args, {tsMs: line.ts / 1000, skewMs: this.options.skewMs, nonBlocking: true})}));
 		const db = block.lines[0]?.db ?? block.db;
-		if (applied.length > 0) {
-			const sameDb = applied.every((command) => command.db === db);
-			if (sameDb) void this.options.writer.transaction(this.options.mapDb(db), applied.map((command) => command.args));
-			else for (const command of applied) void this.options.writer.send(this.options.mapDb(command.db), command.args);
-			for (const command of applied) this.afterWrite(command.db, command.keys);
+		const simple = planned.every(({line, plan}) => line.db === db && (plan.action === 'apply' || plan.action === 'recopy' || plan.action === 'block' || plan.action === 'drop'));
+		if (!simple) {
+			for (const {line, plan} of planned) this.applyPlan(line.db, plan, line, true);
+			return;
 		}
-		for (const {line, plan} of others) this.applyPlan(line.db, plan, line, true);
+		const commands: Arg[][] = [];
+		for (const {line, plan} of planned) {
+			if (plan.action === 'apply') {
+				commands.push(plan.args);
+				this.afterWrite(db, plan.keys);
+			} else if (plan.action !== 'drop') {
+				this.applyPlan(line.db, plan, line, true);
+			}
+		}
+		if (commands.length > 0) void this.options.writer.transaction(this.options.mapDb(db), commands);
 	}
 
 	private applyPlan(db: number, plan: Plan, line: MonitorCommand, inTransaction: boolean): void {
@@ -233,7 +241,7 @@ export class Applier {
 			case 'transaction':
 				return;
 			case 'apply':
-				void writer.send(target, plan.args);
+				void writer.send(target, plan.args, plan.keys.some((key) => copier.isStale(db, key)));
 				this.afterWrite(db, plan.keys);
 				return;
 			case 'recopy':
@@ -261,7 +269,7 @@ export class Applier {
 				return;
 			case 'move':
 				void writer.send(target, ['MOVE', plan.key, this.options.mapDb(plan.toDb)]);
-				if (this.options.copying()) {
+				if (this.options.copying() || copier.isStale(db, plan.key) || copier.isStale(plan.toDb, plan.key)) {
 					copier.recopy(db, [plan.key]);
 					copier.recopy(plan.toDb, [plan.key]);
 				}
@@ -270,7 +278,7 @@ export class Applier {
 				const toDb = plan.toDb ?? db;
 				const args = plan.toDb === null ? plan.args : rewriteCopyDb(plan.args, this.options.mapDb(plan.toDb));
 				void writer.send(target, args);
-				if (this.options.copying()) copier.recopy(toDb, [plan.to]);
+				if (this.options.copying() || copier.isStale(db, plan.from) || copier.isStale(toDb, plan.to)) copier.recopy(toDb, [plan.to]);
 				this.afterWrite(toDb, [plan.to]);
 				return;
 			}
@@ -281,9 +289,14 @@ export class Applier {
 		}
 	}
 
-	/** After a write: multi-key commands during the copy and writes to keys a blocked client waits on are re-copied. */
+	/**
+	 * After a write: a multi-key command is only as right as the keys it read, so while any of
+	 * them may be missing or stale on the target (during the copy, or with a re-copy pending) its
+	 * keys are re-copied. Writes to keys a blocked client waits on are re-copied too.
+	 */
 	private afterWrite(db: number, keys: Buffer[]): void {
-		if (keys.length > 1 && this.options.copying()) this.options.copier.recopy(db, keys);
+		const {copier} = this.options;
+		if (keys.length > 1 && (this.options.copying() || keys.some((key) => copier.isStale(db, key)))) copier.recopy(db, keys);
 		if (this.blocked.size === 0) return;
 		for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
 	}

@@ -27,10 +27,14 @@ export class TargetWriter {
 		this.maxInFlight = options.maxInFlight ?? 10_000;
 	}
 
-	/** Sends one command; resolves with its reply, or with the Error the target answered (also reported to onError). */
-	send(db: number, command: Arg[]): Promise<unknown> {
+	/**
+	 * Sends one command; resolves with its reply, or with the Error the target answered (also
+	 * reported to onError unless `quiet`: a command on a key whose re-copy is pending may fail
+	 * on the target, and the re-copy makes it right).
+	 */
+	send(db: number, command: Arg[], quiet = false): Promise<unknown> {
 		this.select(db);
-		return this.track(this.client.callBuffer(String(command[0]), ...command.slice(1)), command);
+		return this.track(this.client.callBuffer(String(command[0]), ...command.slice(1)), command, quiet);
 	}
 
 	/** MULTI … EXEC on the target, so the block is applied atomically as on the source. */
@@ -69,7 +73,7 @@ export class TargetWriter {
 		this.track(this.client.select(db), ['SELECT', db]);
 	}
 
-	private track<T>(reply: Promise<T>, command: Arg[]): Promise<T | Error> {
+	private track<T>(reply: Promise<T>, command: Arg[], quiet = false): Promise<T | Error> {
 		this.inFlight++;
 		const settled = reply.then(
 			(value) => {
@@ -78,7 +82,7 @@ export class TargetWriter {
 			},
 			(error: Error) => {
 				this.settle();
-				this.options.onError(error, command);
+				if (!quiet) this.options.onError(error, command);
 				return error;
 			},
 		);
