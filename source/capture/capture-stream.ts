@@ -130,7 +130,7 @@ export class CaptureStream {
 		this.heartbeatTimer.unref();
 	}
 
-	/** Ends the capture. A line in flight gets up to a second to complete before the socket closes. */
+	/** Ends the capture. A line in flight gets up to a second to complete; nothing after it is kept. */
 	async stop(): Promise<void> {
 		if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'failed') return;
 		const previous = this.state;
@@ -204,6 +204,12 @@ export class CaptureStream {
 
 	/** The hot path. */
 	private onFeed(chunk: Buffer): void {
+		if (this.state === 'stopping') {
+			// Stopping only completes the line in flight, so the journal ends on a whole line.
+			if (!this.midLine) return;
+			const lf = chunk.indexOf(0x0a);
+			if (lf !== -1) chunk = chunk.subarray(0, lf + 1);
+		}
 		try {
 			this.options.journal.append(chunk);
 		} catch (error) {

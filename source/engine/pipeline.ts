@@ -42,6 +42,7 @@ export interface Pipeline {
 
 interface MasterStream {
 	address: string;
+	dbs: number[];
 	journal: Journal;
 	capture: CaptureStream;
 	guard: {stop(): Promise<void>};
@@ -111,6 +112,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		await capture.start();
 		const guard = startSourceGuard({
 			endpoint,
+			monitorClientId: () => capture.clientId,
 			onWarning: warn,
 			onFatal: failWith,
 			onHealth: (health) => {
@@ -146,7 +148,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			},
 		});
 		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${address} stopped: ${error instanceof Error ? error.message : String(error)}`));
-		return {address, journal, capture, guard, copier, applier};
+		return {address, dbs, journal, capture, guard, copier, applier};
 	}
 
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
@@ -164,6 +166,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		await gate.wait();
 		setStage(store, 'copy', 'running', `copying ${counters.keysTotal} keys`);
 		for (const stream of streams) stream.copier.setPaused(store.getState().copy.paused);
+		await waitUntil(() => streams.every((stream) => stream.copier.idle), (timer) => timers.push(timer));
+		// Keys written during the copy may have expired on the source before the scan saw them.
+		for (const stream of streams) stream.applier.endCopy(stream.dbs);
 		await waitUntil(() => streams.every((stream) => stream.copier.idle), (timer) => timers.push(timer));
 		setStage(store, 'copy', 'ready', `${counters.keysCopied} keys copied`);
 		await gate.wait();

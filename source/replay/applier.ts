@@ -11,6 +11,7 @@ import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead} from '../copy/
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
+import {ExpiryWatch, writtenExpiry} from './expiry-watch';
 import {planCommand, type Plan} from './plan-command';
 import type {Arg, TargetWriter} from './target-writer';
 
@@ -34,6 +35,8 @@ export interface ApplierOptions {
 	onApplied(offset: number): void;
 }
 
+/** Keys tracked as written during the copy before falling back to a full re-scan. */
+const maxTouched = 2_000_000;
 const refusedPayload = /DUMP payload version or checksum are wrong|Bad data format/i;
 
 /** Commands keyferry's own connections send that carry no marker. */
@@ -48,6 +51,16 @@ interface OpenTransaction {
 export class Applier {
 	private readonly markersByAddress: Map<string, MarkerConnection>;
 	private readonly blocked = new BlockedClients();
+	private readonly expiries = new ExpiryWatch();
+	/** Stream time (target clock, ms) of the line being applied. */
+	private lineMs = 0;
+	/**
+	 * Keys written during the copy with no marked read placed since. A key can expire on the
+	 * source (silently: MONITOR never shows it) before the scan reaches it; the write replayed
+	 * on the target would then leave a key the source no longer has. Re-copied when scans end.
+	 */
+	private touched: Map<string, {db: number; key: Buffer}> | null = new Map();
+	private touchedOverflow = false;
 	private readonly transactions = new Map<string, OpenTransaction>();
 	private stopped = false;
 	private readonly loop: Promise<void>;
@@ -121,9 +134,14 @@ export class Applier {
 		}
 		const placed = read.kind === 'dump' ? await this.placeDump(read, line) : await this.placeLogical(read, line);
 		if (!placed) return;
+		this.touched?.delete(`${read.db}:${read.key.toString('latin1')}`);
 		this.options.copier.landed(read.db, read.key, read.seq);
 		if (read.recopy) this.options.counters.recopies++;
 		else this.options.counters.keysCopied++;
+	}
+
+	private targetNow(): number {
+		return Date.now() + this.options.skewMs;
 	}
 
 	/** Absolute expiry on the target for a PTTL read at this line; 0 for none. */
@@ -148,6 +166,7 @@ export class Applier {
 			return true;
 		}
 		const expireAt = this.expireAt(reply.pttl, line);
+		if (expireAt > 0) this.expiries.record(read.db, read.key, expireAt, this.targetNow());
 		const restore: Arg[] = ['RESTORE', read.key, expireAt, reply.payload, 'REPLACE'];
 		if (expireAt > 0) restore.push('ABSTTL');
 		void writer.send(db, restore).then((answer) => {
@@ -178,13 +197,17 @@ export class Applier {
 			this.options.onWarning('logical-unsupported', `key ${read.key.toString('latin1').slice(0, 60)} has a module type the logical copy cannot rebuild`);
 			return false;
 		}
-		const commands = value.type === 'none' || value.pttl === -2 ? [['DEL', read.key]] : rebuildCommands(read.key, value, this.expireAt(value.pttl, line));
+		const expireAt = this.expireAt(value.pttl, line);
+		if (expireAt > 0) this.expiries.record(read.db, read.key, expireAt, this.targetNow());
+		const commands = value.type === 'none' || value.pttl === -2 ? [['DEL', read.key]] : rebuildCommands(read.key, value, expireAt);
 		void writer.transaction(this.options.mapDb(read.db), commands);
 		return true;
 	}
 
 	private applyApplicationLine(line: MonitorCommand): void {
 		const nowMs = line.ts / 1000;
+		this.lineMs = nowMs + this.options.skewMs;
+		this.expiries.prune(this.lineMs);
 		this.blocked.release(line.client);
 		if (this.blocked.size > 0) this.blocked.expire(nowMs);
 
@@ -225,7 +248,8 @@ export class Applier {
 		for (const {line, plan} of planned) {
 			if (plan.action === 'apply') {
 				commands.push(plan.args);
-				this.afterWrite(db, plan.keys);
+				this.lineMs = line.ts / 1000 + this.options.skewMs;
+				this.afterWrite(db, plan.keys, plan.args);
 			} else if (plan.action !== 'drop') {
 				this.applyPlan(line.db, plan, line, true);
 			}
@@ -242,7 +266,7 @@ export class Applier {
 				return;
 			case 'apply':
 				void writer.send(target, plan.args, plan.keys.some((key) => copier.isStale(db, key)));
-				this.afterWrite(db, plan.keys);
+				this.afterWrite(db, plan.keys, plan.args);
 				return;
 			case 'recopy':
 				if (plan.keys === null) {
@@ -292,13 +316,50 @@ export class Applier {
 	/**
 	 * After a write: a multi-key command is only as right as the keys it read, so while any of
 	 * them may be missing or stale on the target (during the copy, or with a re-copy pending) its
-	 * keys are re-copied. Writes to keys a blocked client waits on are re-copied too.
+	 * keys are re-copied. So is a key written while alive on the source that the target may have
+	 * expired already (replay runs behind), and a key a blocked client waits on.
 	 */
-	private afterWrite(db: number, keys: Buffer[]): void {
+	private afterWrite(db: number, keys: Buffer[], args?: Arg[]): void {
 		const {copier} = this.options;
+		const now = this.targetNow();
 		if (keys.length > 1 && (this.options.copying() || keys.some((key) => copier.isStale(db, key)))) copier.recopy(db, keys);
+		else if (this.expiries.atRisk(db, keys, this.lineMs, now)) copier.recopy(db, keys);
+		if (this.touched) this.touch(db, keys);
+		const expireAt = args ? writtenExpiry(args) : null;
+		if (expireAt !== null && keys[0]) this.expiries.record(db, keys[0], expireAt, now);
 		if (this.blocked.size === 0) return;
 		for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+	}
+
+	private touch(db: number, keys: Buffer[]): void {
+		if (!this.touched) return;
+		if (this.touched.size >= maxTouched) {
+			this.touchedOverflow = true;
+			return;
+		}
+		for (const key of keys) this.touched.set(`${db}:${key.toString('latin1')}`, {db, key});
+	}
+
+	/**
+	 * Scans are over: stop tracking and re-copy every key written during the copy that no marked
+	 * read has covered since. Returns how many; past the tracking limit every db is scanned again.
+	 */
+	endCopy(dbs: number[]): number {
+		const touched = this.touched;
+		this.touched = null;
+		if (!touched) return 0;
+		if (this.touchedOverflow) {
+			for (const db of dbs) this.options.copier.rescan(db);
+			return -1;
+		}
+		const byDb = new Map<number, Buffer[]>();
+		for (const {db, key} of touched.values()) {
+			const keys = byDb.get(db);
+			if (keys) keys.push(key);
+			else byDb.set(db, [key]);
+		}
+		for (const [db, keys] of byDb) this.options.copier.recopy(db, keys);
+		return touched.size;
 	}
 
 	/** A command keyferry does not know: ask the source which keys it touches, then re-copy them. */

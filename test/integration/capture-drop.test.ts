@@ -249,6 +249,31 @@ describe('capture drops become gaps, then capture reconnects', () => {
 		expect(records?.map((record) => record.entry.kind)).toEqual(['gap']);
 	});
 
+	it('stops on a whole line even under heavy traffic', async () => {
+		const {capture, journal} = await startCapture({}, server.port);
+		const from = journal.end;
+		const client = server.client();
+		let flooding = true;
+		const flood = (async () => {
+			for (let round = 0; round < 200 && flooding; round++) {
+				const pipeline = client.pipeline();
+				for (let i = 0; i < 200; i++) pipeline.set(`flood:${i}`, 'x'.repeat(500));
+				await pipeline.exec();
+			}
+		})();
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		await capture.stop();
+		flooding = false;
+		await flood;
+		await journal.close();
+		const reader = journal.reader(from);
+		const records: JournalRecord[] = [];
+		for (let batch = await reader.read(10_000); batch !== null && records.length < 1_000_000; batch = await reader.read(10_000)) records.push(...batch);
+		expect(records.length).toBeGreaterThan(100);
+		expect(records.filter((record) => record.entry.kind !== 'command')).toEqual([]);
+		expect(records.at(-1)!.end).toBe(journal.end);
+	});
+
 	it('records a restart gap when the journal already held data', async () => {
 		const dir = join(stateDir, 'restart');
 		const first = await Journal.open(dir, {maxMemoryWindow: 1 << 20});

@@ -1,0 +1,65 @@
+/**
+ * Replay runs behind the source, but the target expires keys on its own clock. A key whose
+ * absolute expiry has passed on the target while the stream still shows it alive on the source
+ * (a write just before its expiry, applied after it) would be recreated on the target without a
+ * TTL. The applier records the expiries it writes and re-copies keys written inside that window.
+ */
+const keyId = (db: number, key: Buffer) => `${db}:${key.toString('latin1')}`;
+
+/** Expiries further away than this are not tracked: they matter only with a lag of this size. */
+const horizonMs = 10 * 60 * 1000;
+/** Time a command takes to reach the target after the applier sends it. */
+const marginMs = 250;
+
+export class ExpiryWatch {
+	private readonly expiries = new Map<string, number>();
+	private lastPrune = 0;
+
+	/** `expireAtMs` is in target time; `nowMs` the target's current time. */
+	record(db: number, key: Buffer, expireAtMs: number, nowMs: number): void {
+		if (expireAtMs - nowMs > horizonMs) {
+			this.expiries.delete(keyId(db, key));
+			return;
+		}
+		this.expiries.set(keyId(db, key), expireAtMs);
+	}
+
+	/**
+	 * A write at stream time `lineMs` (target time) to one of `keys`, applied now: true when the
+	 * source still had the key alive but the target may already have expired it.
+	 */
+	atRisk(db: number, keys: Buffer[], lineMs: number, nowMs: number): boolean {
+		if (this.expiries.size === 0) return false;
+		for (const key of keys) {
+			const expireAt = this.expiries.get(keyId(db, key));
+			if (expireAt !== undefined && lineMs < expireAt && nowMs + marginMs >= expireAt) return true;
+		}
+		return false;
+	}
+
+	/** Forget expiries the stream has passed: later lines see the key expired on both sides. */
+	prune(lineMs: number): void {
+		if (lineMs - this.lastPrune < 1000) return;
+		this.lastPrune = lineMs;
+		for (const [id, expireAt] of this.expiries) if (expireAt < lineMs) this.expiries.delete(id);
+	}
+
+	get size(): number {
+		return this.expiries.size;
+	}
+}
+
+/** The absolute expiry (ms) a planned, rewritten command sets on its first key, if any. */
+export function writtenExpiry(args: Array<Buffer | string | number>): number | null {
+	const name = String(args[0]).toLowerCase();
+	const word = (index: number) => String(args[index] ?? '').toLowerCase();
+	if (name === 'pexpireat') return Number(args[2]);
+	if (name === 'restore') {
+		for (let i = 4; i < args.length; i++) if (word(i) === 'absttl') return Number(args[2]) || null;
+		return null;
+	}
+	if (name === 'set' || name === 'getex') {
+		for (let i = name === 'set' ? 3 : 2; i < args.length - 1; i++) if (word(i) === 'pxat') return Number(args[i + 1]);
+	}
+	return null;
+}
