@@ -13,7 +13,7 @@ import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
 import {ExpiryWatch, writtenExpiry} from './expiry-watch';
 import {planCommand, type Plan} from './plan-command';
-import type {Arg, TargetWriter} from './target-writer';
+import type {Arg, ReplayWriter} from './writer';
 
 export interface ApplierOptions {
 	reader: JournalReader;
@@ -22,7 +22,7 @@ export interface ApplierOptions {
 	/** Other keyferry connections on this master whose lines are not application traffic. */
 	ownAddresses: Set<string>;
 	copier: Copier;
-	writer: TargetWriter;
+	writer: ReplayWriter;
 	counters: Counters;
 	skewMs: number;
 	/** Source db → target db. */

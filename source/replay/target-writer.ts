@@ -4,8 +4,7 @@
  * bound on how many replies may be outstanding. SELECT is issued only when the db changes.
  */
 import type Redis from 'ioredis';
-
-export type Arg = Buffer | string | number;
+import type {Arg, ReplayWriter} from './writer';
 
 export interface TargetWriterOptions {
 	maxInFlight?: number;
@@ -13,7 +12,7 @@ export interface TargetWriterOptions {
 	onError(error: Error, command: Arg[]): void;
 }
 
-export class TargetWriter {
+export class TargetWriter implements ReplayWriter {
 	private db = -1;
 	private inFlight = 0;
 	private last: Promise<unknown> = Promise.resolve();
