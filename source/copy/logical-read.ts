@@ -12,11 +12,8 @@ export interface LogicalValue {
 	/** changed: the type is no longer the one read just before (read again); unsupported: a module type. */
 	type: LogicalType | 'none' | 'changed' | 'unsupported';
 	pttl: number;
-	/** Flat reply of the type's read (see readCommands). */
+	/** Flat reply of the type's read (see readCommands); for streams, XINFO STREAM … FULL. */
 	value: unknown;
-	/** Streams: XINFO GROUPS and XINFO STREAM replies. */
-	groups?: unknown;
-	info?: unknown;
 }
 
 /** The read commands for a type, sent after PTTL inside the transaction; their names show in the feed. */
@@ -33,7 +30,8 @@ export function readCommands(type: string): string[][] {
 		case 'zset':
 			return [['ZRANGE', '0', '-1', 'WITHSCORES']];
 		case 'stream':
-			return [['XRANGE', '-', '+'], ['XINFO', 'GROUPS'], ['XINFO', 'STREAM']];
+			// Entries, ids, consumer groups, consumers and pending entries in one atomic reply.
+			return [['XINFO', 'STREAM', 'FULL', 'COUNT', '0']];
 		default:
 			return [];
 	}
@@ -46,12 +44,12 @@ export function sendLogicalRead(client: Redis, key: Buffer, type: string): Promi
 	transaction.call('TYPE', key);
 	transaction.call('PTTL', key);
 	for (const [name, ...rest] of reads) {
-		if (name === 'XINFO') transaction.callBuffer(name, rest[0]!, key);
+		if (name === 'XINFO') transaction.callBuffer(name, rest[0]!, key, ...rest.slice(1));
 		else transaction.callBuffer(name!, key, ...rest);
 	}
 	return transaction.exec().then((results) => {
 		if (!results) throw new Error('transaction aborted');
-		const [typeReply, pttlReply, value, groups, info] = results.map(([error, reply]) => {
+		const [typeReply, pttlReply, value] = results.map(([error, reply]) => {
 			if (error) throw error;
 			return reply;
 		});
@@ -61,8 +59,6 @@ export function sendLogicalRead(client: Redis, key: Buffer, type: string): Promi
 			type: seen === 'none' ? 'none' : seen !== type ? 'changed' : known ? (seen as LogicalType) : 'unsupported',
 			pttl: Number(pttlReply),
 			value,
-			groups,
-			info,
 		};
 	});
 }
@@ -115,16 +111,33 @@ export function rebuildCommands(key: Buffer, read: LogicalValue, expireAtMs: num
 	return commands;
 }
 
+/**
+ * A stream from XINFO STREAM FULL: entries, the id counters, each group with its last delivered
+ * id and entries-read, its consumers, and every pending entry (XCLAIM … FORCE re-creates it with
+ * its owner, delivery time and delivery count). Pending entries of deleted messages cannot be
+ * re-created: Redis drops them when they are claimed.
+ */
 function rebuildStream(key: Buffer, read: LogicalValue): Array<Array<Buffer | string | number>> {
 	const commands: Array<Array<Buffer | string | number>> = [];
-	for (const [id, fields] of read.value as Array<[Buffer, Buffer[]]>) commands.push(['XADD', key, id, ...fields]);
-	const info = pairsToMap(read.info as unknown[]);
-	const lastId = info.get('last-generated-id');
+	const info = pairsToMap(read.value as unknown[]);
+	for (const [id, fields] of (info.get('entries') as Array<[Buffer, Buffer[]]> | undefined) ?? []) commands.push(['XADD', key, id, ...fields]);
 	if (commands.length === 0) commands.push(['XADD', key, 'MAXLEN', '0', '0-1', 'keyferry', 'empty']);
-	if (lastId !== undefined) commands.push(['XSETID', key, lastId as Buffer]);
-	for (const group of (read.groups as unknown[][] | undefined) ?? []) {
-		const fields = pairsToMap(group);
-		commands.push(['XGROUP', 'CREATE', key, fields.get('name') as Buffer, fields.get('last-delivered-id') as Buffer]);
+	const setId: Array<Buffer | string | number> = ['XSETID', key, info.get('last-generated-id') as Buffer];
+	if (info.has('entries-added')) setId.push('ENTRIESADDED', String(info.get('entries-added')), 'MAXDELETEDID', info.get('max-deleted-entry-id') as Buffer);
+	commands.push(setId);
+	for (const groupReply of (info.get('groups') as unknown[][] | undefined) ?? []) {
+		const group = pairsToMap(groupReply);
+		const name = group.get('name') as Buffer;
+		const create: Array<Buffer | string | number> = ['XGROUP', 'CREATE', key, name, group.get('last-delivered-id') as Buffer];
+		const entriesRead = group.get('entries-read');
+		if (entriesRead !== undefined && entriesRead !== null) create.push('ENTRIESREAD', String(entriesRead));
+		commands.push(create);
+		for (const consumerReply of (group.get('consumers') as unknown[][] | undefined) ?? []) {
+			commands.push(['XGROUP', 'CREATECONSUMER', key, name, pairsToMap(consumerReply).get('name') as Buffer]);
+		}
+		for (const [id, consumer, deliveredAt, deliveries] of (group.get('pending') as Array<[Buffer, Buffer, number, number]> | undefined) ?? []) {
+			commands.push(['XCLAIM', key, name, consumer, '0', id, 'TIME', String(deliveredAt), 'RETRYCOUNT', String(deliveries), 'FORCE', 'JUSTID']);
+		}
 	}
 	return commands;
 }

@@ -265,7 +265,8 @@ export class Applier {
 			case 'transaction':
 				return;
 			case 'apply':
-				void writer.send(target, plan.args, plan.keys.some((key) => copier.isStale(db, key)));
+				// A key not copied yet (or with a re-copy pending) may make the command fail on the target; its copy makes it right.
+				void writer.send(target, plan.args, this.options.copying() || plan.keys.some((key) => copier.isStale(db, key)));
 				this.afterWrite(db, plan.keys, plan.args);
 				return;
 			case 'recopy':
