@@ -14,6 +14,8 @@ export interface LogicalValue {
 	pttl: number;
 	/** Flat reply of the type's read (see readCommands); for streams, XINFO STREAM … FULL. */
 	value: unknown;
+	/** The TYPE reply as the server gave it (differs from `type` when changed or unsupported). */
+	seen: string;
 }
 
 /** The read commands for a type, sent after PTTL inside the transaction; their names show in the feed. */
@@ -39,28 +41,36 @@ export function readCommands(type: string): string[][] {
 
 /** Sends MULTI, TYPE-dependent reads and EXEC on `client`; the key's type was read just before. */
 export function sendLogicalRead(client: Redis, key: Buffer, type: string): Promise<LogicalValue> {
-	const reads = readCommands(type);
 	const transaction = client.multi();
-	transaction.call('TYPE', key);
-	transaction.call('PTTL', key);
-	for (const [name, ...rest] of reads) {
-		if (name === 'XINFO') transaction.callBuffer(name, rest[0]!, key, ...rest.slice(1));
-		else transaction.callBuffer(name!, key, ...rest);
-	}
+	for (const [name, ...args] of snapshotCommands(key, type)) transaction.callBuffer(name as string, ...args);
 	return transaction.exec().then((results) => {
 		if (!results) throw new Error('transaction aborted');
-		const [typeReply, pttlReply, value] = results.map(([error, reply]) => {
-			if (error) throw error;
-			return reply;
-		});
-		const seen = String(typeReply);
-		const known = ['string', 'hash', 'list', 'set', 'zset', 'stream'].includes(seen);
-		return {
-			type: seen === 'none' ? 'none' : seen !== type ? 'changed' : known ? (seen as LogicalType) : 'unsupported',
-			pttl: Number(pttlReply),
-			value,
-		};
+		return parseSnapshot(
+			results.map(([error, reply]) => {
+				if (error) throw error;
+				return reply;
+			}),
+			type,
+		);
 	});
+}
+
+/** The replies of TYPE, PTTL and the type's read, as a value; `type` is the type the read was chosen for. */
+export function parseSnapshot(replies: unknown[], type: string): LogicalValue {
+	const [typeReply, pttlReply, value] = replies;
+	const seen = String(typeReply);
+	const known = ['string', 'hash', 'list', 'set', 'zset', 'stream'].includes(seen);
+	return {
+		type: seen === 'none' ? 'none' : seen !== type ? 'changed' : known ? (seen as LogicalType) : 'unsupported',
+		pttl: Number(pttlReply),
+		value,
+		seen,
+	};
+}
+
+/** TYPE, PTTL and the type's read of `key`, as commands (for a transaction on the target). */
+export function snapshotCommands(key: Buffer, type: string): Array<Array<Buffer | string>> {
+	return [['TYPE', key], ['PTTL', key], ...readCommands(type).map(([name, ...rest]) => (name === 'XINFO' ? [name, rest[0]!, key, ...rest.slice(1)] : [name!, key, ...rest]))];
 }
 
 /** The feed lines a logical read produces, in order: MULTI at once, the rest at EXEC time. */

@@ -33,6 +33,17 @@ export interface LogicalRead {
 	seq: number;
 }
 
+/** A verification read: the source's snapshot, compared with the target's at the same point. */
+export interface SampleRead {
+	kind: 'sample';
+	db: number;
+	key: Buffer;
+	type: string;
+	reply: Promise<LogicalValue>;
+	/** Called by the applier with both snapshots once the target was read at the marker. */
+	compare(source: LogicalValue, target: LogicalValue, sourceExpireAt: number | null, targetExpireAt: number | null): void;
+}
+
 export interface BarrierRead {
 	kind: 'barrier';
 	db: number;
@@ -41,7 +52,7 @@ export interface BarrierRead {
 	passed: () => void;
 }
 
-export type MarkedRead = DumpRead | LogicalRead | BarrierRead;
+export type MarkedRead = DumpRead | LogicalRead | SampleRead | BarrierRead;
 
 export interface PendingLine {
 	command: string;
@@ -108,6 +119,15 @@ export class MarkerConnection {
 	logical(db: number, key: Buffer, type: string, recopy: boolean, seq: number): LogicalRead {
 		this.select(db);
 		const read: LogicalRead = {kind: 'logical', db, key, recopy, seq, reply: sendLogicalRead(this.client, key, type)};
+		read.reply.catch(() => {});
+		this.track(read, logicalFeedCommands(type), 1);
+		return read;
+	}
+
+	/** A marked snapshot of a small key for verification (same lines as a logical read). */
+	sample(db: number, key: Buffer, type: string, compare: SampleRead['compare']): SampleRead {
+		this.select(db);
+		const read: SampleRead = {kind: 'sample', db, key, type, compare, reply: sendLogicalRead(this.client, key, type)};
 		read.reply.catch(() => {});
 		this.track(read, logicalFeedCommands(type), 1);
 		return read;

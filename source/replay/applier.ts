@@ -6,8 +6,8 @@
  */
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
-import {rebuildCommands} from '../copy/logical-read';
-import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead} from '../copy/marker-connection';
+import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-read';
+import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead, SampleRead} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
@@ -132,6 +132,10 @@ export class Applier {
 			void this.options.writer.drain().then(read.passed);
 			return;
 		}
+		if (read.kind === 'sample') {
+			await this.placeSample(read, line);
+			return;
+		}
 		const placed = read.kind === 'dump' ? await this.placeDump(read, line) : await this.placeLogical(read, line);
 		if (!placed) return;
 		this.touched?.delete(`${read.db}:${read.key.toString('latin1')}`);
@@ -202,6 +206,28 @@ export class Applier {
 		const commands = value.type === 'none' || value.pttl === -2 ? [['DEL', read.key]] : rebuildCommands(read.key, value, expireAt);
 		void writer.transaction(this.options.mapDb(read.db), commands);
 		return true;
+	}
+
+	/**
+	 * The target is read right here in the stream, through the same ordered connection as the
+	 * writes: both reads see the key at the same logical instant, so live traffic cannot cause a
+	 * false difference.
+	 */
+	private async placeSample(read: SampleRead, line: MonitorCommand): Promise<void> {
+		let source;
+		try {
+			source = await read.reply;
+		} catch {
+			return;
+		}
+		if (source.type === 'changed' || source.type === 'unsupported') return;
+		const sourceExpireAt = source.pttl >= 0 ? line.ts / 1000 + source.pttl + this.options.skewMs : null;
+		void this.options.writer.transaction(this.options.mapDb(read.db), snapshotCommands(read.key, read.type)).then((reply) => {
+			if (!Array.isArray(reply)) return;
+			const target = parseSnapshot(reply, read.type);
+			const targetExpireAt = target.pttl >= 0 ? this.targetNow() + target.pttl : null;
+			read.compare(source, target, sourceExpireAt, targetExpireAt);
+		});
 	}
 
 	private applyApplicationLine(line: MonitorCommand): void {

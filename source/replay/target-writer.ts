@@ -41,7 +41,7 @@ export class TargetWriter implements ReplayWriter {
 		this.select(db);
 		this.track(this.client.call('MULTI'), ['MULTI']);
 		for (const command of commands) this.track(this.client.callBuffer(String(command[0]), ...command.slice(1)), command);
-		return this.track(this.client.call('EXEC'), ['EXEC']);
+		return this.track(this.client.callBuffer('EXEC'), ['EXEC']);
 	}
 
 	/** Resolves when there is room for more in-flight commands. */

@@ -78,13 +78,13 @@ describe('ExpiryWatch', () => {
 
 describe('rebuildCommands (logical copy)', () => {
 	it('rebuilds each type in chunks with the absolute expiry last', () => {
-		const hash = rebuildCommands(b('h'), {type: 'hash', pttl: 100, value: [b('f1'), b('v1'), b('f2'), b('v2')]}, 1234);
+		const hash = rebuildCommands(b('h'), {type: 'hash', seen: 'hash', pttl: 100, value: [b('f1'), b('v1'), b('f2'), b('v2')]}, 1234);
 		expect(text(hash)).toEqual(['DEL h', 'HSET h f1 v1 f2 v2', 'PEXPIREAT h 1234']);
-		const zset = rebuildCommands(b('z'), {type: 'zset', pttl: -1, value: [b('a'), b('1.5'), b('b'), b('2')]}, 0);
+		const zset = rebuildCommands(b('z'), {type: 'zset', seen: 'zset', pttl: -1, value: [b('a'), b('1.5'), b('b'), b('2')]}, 0);
 		expect(text(zset)).toEqual(['DEL z', 'ZADD z 1.5 a 2 b']);
-		const list = rebuildCommands(b('l'), {type: 'list', pttl: -1, value: Array.from({length: 1200}, (_, i) => b(String(i)))}, 0);
+		const list = rebuildCommands(b('l'), {type: 'list', seen: 'list', pttl: -1, value: Array.from({length: 1200}, (_, i) => b(String(i)))}, 0);
 		expect(list.map((command) => `${String(command[0])}:${command.length - 2}`)).toEqual(['DEL:0', 'RPUSH:500', 'RPUSH:500', 'RPUSH:200']);
-		expect(text(rebuildCommands(b('s'), {type: 'string', pttl: -1, value: b('x')}, 0))).toEqual(['DEL s', 'SET s x']);
+		expect(text(rebuildCommands(b('s'), {type: 'string', seen: 'string', pttl: -1, value: b('x')}, 0))).toEqual(['DEL s', 'SET s x']);
 	});
 
 	it('rebuilds a stream with its ids, groups, consumers and pending entries', () => {
@@ -97,7 +97,7 @@ describe('rebuildCommands (logical copy)', () => {
 				b('consumers'), [[b('name'), b('c1'), b('seen-time'), 1700000000000, b('pel-count'), 1, b('pending'), []]],
 			]],
 		];
-		expect(text(rebuildCommands(b('st'), {type: 'stream', pttl: -1, value: full}, 0))).toEqual([
+		expect(text(rebuildCommands(b('st'), {type: 'stream', seen: 'stream', pttl: -1, value: full}, 0))).toEqual([
 			'DEL st',
 			'XADD st 1-1 a 1',
 			'XADD st 2-1 b 2',
