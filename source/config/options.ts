@@ -34,6 +34,10 @@ export interface MigrateOptions extends OutputOptions, ConnectionOptions {
 	copyRate: number | null;
 	maxMemoryWindow: number;
 	stateDir: string | null;
+	/** Verification samples per second; 0 turns sampling off. */
+	verifyRate: number;
+	verifySamples: number;
+	repair: boolean;
 }
 
 export type CliCommand =
@@ -77,6 +81,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 	const dbMapText = optionalString(flags, 'db-map');
 	const copyRateText = optionalString(flags, 'copy-rate');
 	const windowText = optionalString(flags, 'max-memory-window');
+	const verifySamplesText = optionalString(flags, 'verify-samples');
 	return {
 		command,
 		...output,
@@ -88,6 +93,9 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 		copyRate: copyRateText === undefined ? null : parsePositiveInteger(copyRateText, '--copy-rate'),
 		maxMemoryWindow: windowText === undefined ? 64 * 1024 * 1024 : parseSize(windowText, '--max-memory-window'),
 		stateDir: optionalString(flags, 'state-dir') ?? null,
+		verifyRate: optionalCount(flags, 'verify-rate', 100),
+		verifySamples: verifySamplesText === undefined ? 10_000 : parsePositiveInteger(verifySamplesText, '--verify-samples'),
+		repair: flags['repair'] === true,
 	};
 }
 
@@ -140,6 +148,14 @@ function connectionOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEn
 
 function applyEnvPassword(endpoint: NodeEndpoint, password: string | undefined): void {
 	if (endpoint.password === undefined && password !== undefined && password !== '') endpoint.password = password;
+}
+
+/** A whole number flag that may be 0, or its default when absent. */
+function optionalCount(flags: Record<string, unknown>, name: string, fallback: number): number {
+	const text = optionalString(flags, name);
+	if (text === undefined) return fallback;
+	if (!/^\d+$/.test(text.trim())) throw new UsageError(`--${name} must be a whole number, not "${text}"`);
+	return Number(text.trim());
 }
 
 function optionalString(flags: Record<string, unknown>, name: string): string | undefined {
