@@ -18,6 +18,8 @@ import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo} from '../redis/info';
 import {Applier} from '../replay/applier';
 import {TargetWriter} from '../replay/target-writer';
+import {RecentKeys} from '../verify/recent-keys';
+import {Sampler} from '../verify/sampler';
 import type {Counters} from './counters';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
@@ -35,6 +37,8 @@ export interface Pipeline {
 	done: Promise<number>;
 	setCopyPaused(paused: boolean): void;
 	setCopyRate(rate: number | null): void;
+	/** `v`: a burst of verification samples now (sync and verify only). */
+	verifyNow(): boolean;
 	/** Barrier on every master, apply up to it, then close everything. */
 	drainAndStop(): Promise<void>;
 	abort(): Promise<void>;
@@ -42,7 +46,9 @@ export interface Pipeline {
 
 interface MasterStream {
 	address: string;
+	endpoint: NodeEndpoint;
 	dbs: number[];
+	recent: RecentKeys;
 	journal: Journal;
 	capture: CaptureStream;
 	guard: {stop(): Promise<void>};
@@ -126,7 +132,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			.map(([db]) => Number(db));
 		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		let lastCheckpoint = 0;
+		const recent = new RecentKeys();
 		const applier = new Applier({
+			recent,
 			reader: journal.reader(from),
 			markers: copier.markers,
 			ownAddresses: new Set(),
@@ -148,12 +156,14 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			},
 		});
 		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${address} stopped: ${error instanceof Error ? error.message : String(error)}`));
-		return {address, dbs, journal, capture, guard, copier, applier};
+		return {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
 	}
 
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
+	let sampler: Sampler | undefined;
 	const stopAll = async () => {
+		sampler?.stop();
 		for (const timer of timers) clearInterval(timer);
 		targetHealth();
 		await closeStreams(streams);
@@ -174,22 +184,43 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		await gate.wait();
 		copying = false;
 		setStage(store, 'sync', 'running', 'following the source');
-		let synced = false;
-		const watchLag = setInterval(() => {
-			const lag = counters.captured - counters.applied;
-			const nowSynced = lag < syncedLagEvents;
-			if (nowSynced === synced) return;
-			synced = nowSynced;
-			// Verify (the next stage) is not built yet: sync runs until the operator stops it.
-			store.setState({stageDetail: nowSynced ? 'in sync: lag near 0 (q drains to a barrier and stops)' : `catching up: lag ${lag} events`});
-		}, 500);
-		timers.push(watchLag);
+		if (options.verifyRate > 0) sampler = startSampler();
+		await waitUntil(() => counters.captured - counters.applied < syncedLagEvents, (timer) => timers.push(timer));
+		setStage(store, 'sync', 'ready', 'in sync: lag near 0');
+		await gate.wait();
+		sampler ??= startSampler();
+		if (options.verifyRate === 0) sampler.setRate(100);
+		setStage(store, 'verify', 'running', `sampling until ${options.verifySamples} consecutive samples match`);
+		await waitUntil(() => sampler!.consecutiveClean >= options.verifySamples, (timer) => timers.push(timer));
+		// Cutover is the next stage and is not built yet: keep syncing and verifying until stopped.
+		setStage(store, 'verify', 'ready', `${options.verifySamples} consecutive samples match · cutover is not built yet: q drains and stops`);
 	})();
 	stages.catch((error: unknown) => failWith('pipeline', error instanceof Error ? error.message : String(error)));
+
+	function startSampler(): Sampler {
+		return new Sampler({
+			masters: streams.map((stream) => ({
+				endpoint: stream.endpoint,
+				markers: stream.copier.markers,
+				dbs: () => stream.dbs,
+				recent: stream.recent,
+				recopy: (db, keys) => stream.copier.recopy(db, keys),
+			})),
+			counters,
+			rate: options.verifyRate,
+			ttlToleranceMs: 1000,
+			repair: options.repair,
+			onDiscrepancy: (record, repaired) => {
+				emit(store, {type: 'discrepancy', ...record});
+				if (repaired) emit(store, {type: 'info', message: `re-copying ${record.key} (db ${record.db}) to repair it`});
+			},
+		});
+	}
 
 	const drainAndStop = async () => {
 		const {migrationId} = store.getState();
 		store.setState({stageDetail: 'draining to a barrier'});
+		sampler?.stop();
 		for (const stream of streams) stream.copier.setPaused(true);
 		await Promise.all(streams.map((stream, index) => drainMaster(stream, `keyferry:barrier:${migrationId}:${index}`)));
 		emit(store, {type: 'info', message: 'barrier passed on every master: the target holds every write made before it'});
@@ -216,6 +247,11 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		},
 		setCopyRate: (rate) => {
 			for (const stream of streams) stream.copier.setRate(rate);
+		},
+		verifyNow: () => {
+			if (!sampler) return false;
+			sampler.sampleNow(100);
+			return true;
 		},
 		drainAndStop,
 		abort: stopAll,

@@ -30,7 +30,10 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 	store.setState({
 		controls: {
 			advance: () => {
-				if (store.getState().stageStatus === 'ready') gate.advance();
+				const {stage, stageStatus} = store.getState();
+				if (stageStatus !== 'ready') return;
+				if (stage === 'verify') emit(store, {type: 'info', message: 'cutover is not built yet: the migration keeps syncing; q drains to a barrier and stops'});
+				else gate.advance();
 			},
 			setCopyPaused: (paused) => {
 				pipeline?.setCopyPaused(paused);
@@ -40,7 +43,10 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 				pipeline?.setCopyRate(rate);
 				store.setState({copy: {...store.getState().copy, rateLimit: rate}});
 			},
-			verifyNow: () => emit(store, {type: 'info', message: 'verification is not built yet'}),
+			verifyNow: () => {
+				const sampling = pipeline?.verifyNow() ?? false;
+				emit(store, {type: 'info', message: sampling ? 'verifying 100 extra samples now' : 'verification samples start with sync'});
+			},
 			quit: () => {
 				if (store.getState().stopping) return;
 				store.setState({stopping: true});
@@ -111,7 +117,7 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 				await pipeline.abort();
 				return finish(ExitCode.aborted);
 			}
-			return finish(ExitCode.ok);
+			return finish(counters.discrepancies > 0 && !options.repair ? ExitCode.discrepancies : ExitCode.ok);
 		}
 		return finish(outcome);
 	} catch (error) {

@@ -11,6 +11,7 @@ import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead, SampleRead} fr
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
+import type {RecentKeys} from '../verify/recent-keys';
 import {ExpiryWatch, writtenExpiry} from './expiry-watch';
 import {planCommand, type Plan} from './plan-command';
 import type {Arg, ReplayWriter} from './writer';
@@ -19,6 +20,8 @@ export interface ApplierOptions {
 	reader: JournalReader;
 	/** Marker connections of this master's copier, by the address the server shows for them. */
 	markers: MarkerConnection[];
+	/** Keys the application wrote lately, for the verifier's samples. */
+	recent?: RecentKeys;
 	/** Other keyferry connections on this master whose lines are not application traffic. */
 	ownAddresses: Set<string>;
 	copier: Copier;
@@ -352,6 +355,7 @@ export class Applier {
 		if (keys.length > 1 && (this.options.copying() || keys.some((key) => copier.isStale(db, key)))) copier.recopy(db, keys);
 		else if (this.expiries.atRisk(db, keys, this.lineMs, now)) copier.recopy(db, keys);
 		if (this.touched) this.touch(db, keys);
+		if (keys[0]) this.options.recent?.add(db, keys[0]);
 		const expireAt = args ? writtenExpiry(args) : null;
 		if (expireAt !== null && keys[0]) this.expiries.record(db, keys[0], expireAt, now);
 		if (this.blocked.size === 0) return;

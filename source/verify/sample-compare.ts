@@ -42,6 +42,7 @@ function compareValues(source: LogicalValue, target: LogicalValue): string | nul
 		case 'string': {
 			const a = source.value as Buffer;
 			const b = target.value as Buffer;
+			if (isHyperLogLog(a) && isHyperLogLog(b)) return sameRegisters(a, b) ? null : 'HyperLogLog registers differ';
 			return a.equals(b) ? null : `${printableValue(a)} ≠ ${printableValue(b)}`;
 		}
 		case 'hash':
@@ -67,6 +68,19 @@ function compareValues(source: LogicalValue, target: LogicalValue): string | nul
 		default:
 			return null;
 	}
+}
+
+const hllMagic = Buffer.from('HYLL');
+/** Header: magic (4), encoding (1), unused (3), cached cardinality (8) — PFCOUNT rewrites the cache. */
+const hllHeader = 16;
+
+function isHyperLogLog(value: Buffer): boolean {
+	return value.length >= hllHeader && value.subarray(0, 4).equals(hllMagic);
+}
+
+/** Same encoding and registers; the cached cardinality may differ (PFCOUNT is never replayed). */
+function sameRegisters(a: Buffer, b: Buffer): boolean {
+	return a.subarray(0, 8).equals(b.subarray(0, 8)) && a.subarray(hllHeader).equals(b.subarray(hllHeader));
 }
 
 function pairs(flat: Buffer[]): Map<string, Buffer> {
