@@ -2,13 +2,16 @@
  * Replay runs behind the source, but the target expires keys on its own clock. A key whose
  * absolute expiry has passed on the target while the stream still shows it alive on the source
  * (a write just before its expiry, applied after it) would be recreated on the target without a
- * TTL. The applier records the expiries it writes and re-copies keys written inside that window.
+ * TTL. And a write that lands within moments of the expiry is ambiguous: the line's timestamp
+ * and clock skew are only exact to a few ms, so the target may see the key alive where the
+ * source had already expired it (an APPEND then extends the old value). The applier records the
+ * expiries it writes and re-copies keys written inside either window.
  */
 const keyId = (db: number, key: Buffer) => `${db}:${key.toString('latin1')}`;
 
 /** Expiries further away than this are not tracked: they matter only with a lag of this size. */
 const horizonMs = 10 * 60 * 1000;
-/** Time a command takes to reach the target after the applier sends it. */
+/** Time a command takes to reach the target after the applier sends it, and the uncertainty of expiry times. */
 const marginMs = 250;
 
 export class ExpiryWatch {
@@ -25,23 +28,26 @@ export class ExpiryWatch {
 	}
 
 	/**
-	 * A write at stream time `lineMs` (target time) to one of `keys`, applied now: true when the
-	 * source still had the key alive but the target may already have expired it.
+	 * A write at stream time `lineMs` (target time) to one of `keys`, applied now: true when it
+	 * fell within the margin of the key's expiry, or when the source still had the key alive but
+	 * the target may already have expired it.
 	 */
 	atRisk(db: number, keys: Buffer[], lineMs: number, nowMs: number): boolean {
 		if (this.expiries.size === 0) return false;
 		for (const key of keys) {
 			const expireAt = this.expiries.get(keyId(db, key));
-			if (expireAt !== undefined && lineMs < expireAt && nowMs + marginMs >= expireAt) return true;
+			if (expireAt === undefined) continue;
+			if (Math.abs(lineMs - expireAt) <= marginMs) return true;
+			if (lineMs < expireAt && nowMs + marginMs >= expireAt) return true;
 		}
 		return false;
 	}
 
-	/** Forget expiries the stream has passed: later lines see the key expired on both sides. */
+	/** Forget expiries the stream has passed by more than the margin: both sides see the key expired. */
 	prune(lineMs: number): void {
 		if (lineMs - this.lastPrune < 1000) return;
 		this.lastPrune = lineMs;
-		for (const [id, expireAt] of this.expiries) if (expireAt < lineMs) this.expiries.delete(id);
+		for (const [id, expireAt] of this.expiries) if (expireAt < lineMs - marginMs) this.expiries.delete(id);
 	}
 
 	get size(): number {
