@@ -4,53 +4,15 @@
  * transactions, short TTLs), stopped with a signal after the traffic stops, leaves the target
  * identical to the source — key by key, type, value and TTL within 1 s.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import type {ChildProcess} from 'node:child_process';
-import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import type {DiscrepancyRecord} from '../../source/engine/events';
-import {fullCompare} from '../../source/verify/full-compare';
-import {bundlePath, runCli, type CliResult} from '../helpers/cli';
-import {startStandalone, type TestServer} from '../helpers/redis';
+import {describe, expect, it} from 'vitest';
+import {runCli, type CliResult} from '../helpers/cli';
+import {compareStandalone, migrationFixture} from '../helpers/migration';
+import type {TestServer} from '../helpers/redis';
 import {seedDataset} from '../helpers/seed';
 import {startTraffic, type TrafficStats} from '../helpers/traffic';
 
-const servers: TestServer[] = [];
-let stateRoot: string;
-
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
-
-afterAll(async () => {
-	await Promise.all(servers.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-async function pair(): Promise<[TestServer, TestServer]> {
-	const both = await Promise.all([startStandalone(), startStandalone()]);
-	servers.push(...both);
-	return both;
-}
-
-async function compareAll(source: TestServer, target: TestServer): Promise<DiscrepancyRecord[]> {
-	const found: DiscrepancyRecord[] = [];
-	const clients: Redis[] = [];
-	const open = (server: TestServer) => async (db: number) => {
-		const client = new Redis({host: '127.0.0.1', port: server.port, db});
-		clients.push(client);
-		return client;
-	};
-	try {
-		await fullCompare({sourceFor: open(source), targetFor: open(target)}, {ttlToleranceMs: 1000, onDiscrepancy: (record) => found.push(record)});
-	} finally {
-		for (const client of clients) client.disconnect();
-	}
-	return found;
-}
+const {pair, stateDir} = migrationFixture();
 
 interface Run {
 	result: CliResult;
@@ -74,8 +36,7 @@ async function migrateUnderTraffic(source: TestServer, target: TestServer, flags
 		trafficStats = await traffic.stop();
 		child.kill(signal);
 	};
-	const stateDir = mkdtempSync(join(stateRoot, 'run-'));
-	const result = await runCli(['migrate', '--headless', '--yes', '--state-dir', stateDir, '--source', source.url, '--target', target.url, ...flags], {
+	const result = await runCli(['migrate', '--headless', '--yes', '--state-dir', stateDir(), '--source', source.url, '--target', target.url, ...flags], {
 		timeoutMs: 120_000,
 		onEvent: (event, child) => {
 			if (event.type === 'stage') stages.push(`${String(event['stage'])}:${String(event['status'])}`);
@@ -100,8 +61,8 @@ describe('keyferry migrate, standalone → standalone', () => {
 		expect(summary['recopies']).toBeGreaterThan(0);
 		expect(result.stderr).toContain('barrier passed');
 		expect(result.events.filter((event) => event.type === 'warning')).toEqual([]);
-		expect(await compareAll(source, target)).toEqual([]);
-	});
+		expect(await compareStandalone(source, target)).toEqual([]);
+	}, 120_000);
 
 	it('loses no write with the logical (type-by-type) copy, stopped by SIGINT', async () => {
 		const [source, target] = await pair();
@@ -109,8 +70,8 @@ describe('keyferry migrate, standalone → standalone', () => {
 		expect(result.code, result.stderr).toBe(0);
 		expect(traffic.unexpectedErrors).toEqual([]);
 		expect(result.events.find((event) => event.type === 'preflight')).toMatchObject({report: {copyMode: 'logical'}});
-		expect(await compareAll(source, target)).toEqual([]);
-	});
+		expect(await compareStandalone(source, target)).toEqual([]);
+	}, 120_000);
 
 	it('aborts with 130 on a second signal during the drain', async () => {
 		const [source, target] = await pair();
@@ -125,7 +86,7 @@ describe('keyferry migrate, standalone → standalone', () => {
 			await new Promise((resolve) => setTimeout(resolve, 300));
 			child.kill('SIGINT');
 		};
-		const result = await runCli(['migrate', '--headless', '--yes', '--state-dir', mkdtempSync(join(stateRoot, 'abort-')), '--source', source.url, '--target', target.url], {
+		const result = await runCli(['migrate', '--headless', '--yes', '--state-dir', stateDir(), '--source', source.url, '--target', target.url], {
 			timeoutMs: 30_000,
 			onEvent: (event, child) => {
 				if (signalled || event.type !== 'stage' || event['stage'] !== 'sync') return;
@@ -136,5 +97,5 @@ describe('keyferry migrate, standalone → standalone', () => {
 		expect(result.code).toBe(130);
 		expect(result.stderr).toContain('stopping: draining to a barrier');
 		expect(result.events.at(-1)).toMatchObject({type: 'summary', exitCode: 130});
-	});
+	}, 120_000);
 });

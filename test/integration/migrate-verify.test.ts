@@ -2,34 +2,14 @@
  * The live verifier: marked samples during sync and verify report no false discrepancy under
  * heavy traffic, find differences planted on the target, and repair them with --repair.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import type {ChildProcess} from 'node:child_process';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {bundlePath, runCli} from '../helpers/cli';
-import {startStandalone, type TestServer} from '../helpers/redis';
+import {describe, expect, it} from 'vitest';
+import {runCli} from '../helpers/cli';
+import {migrationFixture} from '../helpers/migration';
 import {seedDataset} from '../helpers/seed';
 import {startTraffic} from '../helpers/traffic';
 
-const servers: TestServer[] = [];
-let stateRoot: string;
-
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-verify-'));
-});
-
-afterAll(async () => {
-	await Promise.all(servers.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-async function pair(): Promise<[TestServer, TestServer]> {
-	const both = await Promise.all([startStandalone(), startStandalone()]);
-	servers.push(...both);
-	return both;
-}
+const {pair, stateDir} = migrationFixture();
 
 describe('live verification', () => {
 	it('reports no false discrepancy while traffic runs, and the verify stage becomes ready', async () => {
@@ -39,7 +19,7 @@ describe('live verification', () => {
 		const traffic = startTraffic({port: source.port, dbs, connections: 6, opsPerSecond: 3000, seed: 22});
 		let stopped = false;
 		const result = await runCli(
-			['migrate', '--headless', '--yes', '--verify-rate', '400', '--verify-samples', '1500', '--state-dir', mkdtempSync(join(stateRoot, 'a-')), '--source', source.url, '--target', target.url],
+			['migrate', '--headless', '--yes', '--verify-rate', '400', '--verify-samples', '1500', '--state-dir', stateDir(), '--source', source.url, '--target', target.url],
 			{
 				timeoutMs: 120_000,
 				onEvent: (event, child) => {
@@ -56,7 +36,7 @@ describe('live verification', () => {
 		const summary = result.events.at(-1)!;
 		expect(summary).toMatchObject({type: 'summary', exitCode: 0, discrepancies: 0});
 		expect(summary['samples']).toBeGreaterThanOrEqual(1500);
-	});
+	}, 120_000);
 
 	it('finds differences planted on the target, re-checks them, and repairs them with --repair', async () => {
 		const [source, target] = await pair();
@@ -83,7 +63,7 @@ describe('live verification', () => {
 			phase = 'stopping';
 			child.kill('SIGTERM');
 		};
-		const result = await runCli(['migrate', '--headless', '--yes', '--repair', '--verify-rate', '600', '--verify-samples', '100000', '--state-dir', mkdtempSync(join(stateRoot, 'b-')), '--source', source.url, '--target', target.url], {
+		const result = await runCli(['migrate', '--headless', '--yes', '--repair', '--verify-rate', '600', '--verify-samples', '100000', '--state-dir', stateDir(), '--source', source.url, '--target', target.url], {
 			timeoutMs: 90_000,
 			onEvent: (event, child) => {
 				if (event.type === 'stage' && event['stage'] === 'sync' && phase === 'waiting') void planted().then(() => (phase = 'planted'));
@@ -106,7 +86,7 @@ describe('live verification', () => {
 			expect(type, key).toBe(index % 3 === 0 ? 'string' : index % 3 === 1 ? 'hash' : 'list');
 			expect(await check.ttl(key), key).toBe(-1);
 		}
-	});
+	}, 120_000);
 
 	it('exits 3 when a confirmed discrepancy was not repaired', async () => {
 		const [source, target] = await pair();
@@ -114,7 +94,7 @@ describe('live verification', () => {
 		for (let i = 0; i < 50; i++) await writer.set(`k:${i}`, String(i));
 		let planted = false;
 		let stopping = false;
-		const result = await runCli(['migrate', '--headless', '--yes', '--verify-rate', '500', '--state-dir', mkdtempSync(join(stateRoot, 'c-')), '--source', source.url, '--target', target.url], {
+		const result = await runCli(['migrate', '--headless', '--yes', '--verify-rate', '500', '--state-dir', stateDir(), '--source', source.url, '--target', target.url], {
 			timeoutMs: 60_000,
 			onEvent: (event, child) => {
 				if (event.type === 'stage' && event['stage'] === 'sync' && !planted) {
@@ -130,5 +110,5 @@ describe('live verification', () => {
 		expect(result.code).toBe(3);
 		expect(result.events.find((event) => event.type === 'discrepancy')).toMatchObject({kind: 'missing', db: 0});
 		expect(result.events.at(-1)).toMatchObject({type: 'summary', exitCode: 3});
-	});
+	}, 120_000);
 });
