@@ -5,15 +5,20 @@
 import process from 'node:process';
 import meow from 'meow';
 import {helpText} from './source/config/help';
-import {meowFlags, resolveCommand, type CliCommand, type MigrateOptions} from './source/config/options';
+import {meowFlags, resolveCommand, type CliCommand, type MigrateOptions, type RollbackOptions, type VerifyOptions} from './source/config/options';
+import {runRollback} from './source/cutover/run-rollback';
+import {askRollbackConfirmation, formatRollbackPreview} from './source/cutover/rollback-text';
+import {runDemo} from './source/demo/run-demo';
 import {newMigrationId} from './source/engine/migration-id';
 import {runMigrate} from './source/engine/run-migrate';
 import {createKeyferryStore, type KeyferryStore} from './source/engine/store';
-import {describeError, ExitCode, KeyferryError} from './source/errors';
+import {describeError, ExitCode} from './source/errors';
 import {startJsonLinesReporter} from './source/headless/json-lines';
 import {startStderrLog} from './source/headless/stderr-log';
 import {formatPreflightReport} from './source/preflight/format-report';
 import {detectGlyphs, runConsole} from './source/ui/run-console';
+import {runVerify} from './source/verify/run-verify';
+import {formatVerifyReport, startVerifyProgress} from './source/verify/verify-text';
 import {version} from './source/version';
 
 async function main(argv: string[]): Promise<number> {
@@ -41,11 +46,12 @@ async function main(argv: string[]): Promise<number> {
 			return ExitCode.ok;
 		case 'migrate':
 			return migrate(command);
-		default:
-			return reportStartupError(
-				new KeyferryError('not-built', `"keyferry ${command.command}" is not built yet; see README for what works today`, ExitCode.usage),
-				argv,
-			);
+		case 'verify':
+			return verify(command);
+		case 'demo':
+			return runDemo(command);
+		case 'rollback':
+			return rollback(command);
 	}
 }
 
@@ -59,6 +65,44 @@ async function migrate(options: MigrateOptions): Promise<number> {
 		const engine = runMigrate(options, store);
 		await runConsole(store, glyphs);
 		return await engine;
+	} finally {
+		signals();
+	}
+}
+
+/** Headless: the same reporters as migrate. On a terminal: a progress line, then the report. */
+async function verify(options: VerifyOptions): Promise<number> {
+	const store = createKeyferryStore({migrationId: newMigrationId()});
+	const signals = handleSignals(store);
+	try {
+		if (options.headless) return await runHeadless(store, async () => (await runVerify(options, store)).exitCode);
+		const style = detectGlyphs(process.env, {ascii: options.ascii, color: options.color});
+		const stopProgress = startVerifyProgress(store, process.stderr, options.samples, style);
+		const outcome = await runVerify(options, store).finally(stopProgress);
+		const report = formatVerifyReport(store.getState(), outcome, options.samples, style);
+		process.stderr.write(report.stderr);
+		process.stdout.write(report.stdout);
+		return outcome.exitCode;
+	} finally {
+		signals();
+	}
+}
+
+/** Headless: JSON lines. On a terminal: the preview as text, a typed confirmation, progress on stderr. */
+async function rollback(options: RollbackOptions): Promise<number> {
+	const store = createKeyferryStore({migrationId: newMigrationId()});
+	const signals = handleSignals(store);
+	try {
+		if (options.headless) return await runHeadless(store, () => runRollback(options, store));
+		const stopLog = startStderrLog(store, process.stderr);
+		try {
+			return await runRollback(options, store, {
+				show: (items, counts) => process.stdout.write(formatRollbackPreview(items, counts)),
+				confirm: (count) => askRollbackConfirmation(process.stdin, process.stdout, count),
+			});
+		} finally {
+			stopLog();
+		}
 	} finally {
 		signals();
 	}

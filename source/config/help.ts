@@ -3,9 +3,9 @@ import {flagSpecs, type Subcommand} from './flags';
 
 const summaries: Record<Subcommand, string> = {
 	migrate: 'preflight → capture → copy → sync → verify → cutover, live',
-	verify: 'compare two servers at rest (not built yet)',
-	rollback: 'preview and apply a rollback after cutover (not built yet)',
-	demo: 'a local migration between two throwaway servers (not built yet)',
+	verify: 'compare two servers at rest: N random keys, or every key both ways (--full)',
+	rollback: 'after cutover: --preview what copying the target back would change on the source, or --apply it',
+	demo: 'a live migration between two throwaway local redis-servers, with traffic',
 };
 
 export function helpText(): string {
@@ -35,6 +35,8 @@ export function helpText(): string {
 		'Examples',
 		'  $ keyferry migrate --source redis://old:6379 --target redis://new:6379',
 		'  $ keyferry migrate --source redis://old:6379 --target redis://new:6379 --preflight-only --headless',
+		'  $ keyferry verify --source redis://old:6379 --target redis://new:6379 --full',
+		'  $ keyferry rollback --state-dir .keyferry/<id> --preview',
 	].join('\n');
 }
 

@@ -3,6 +3,7 @@
  * wrong is caught here as a UsageError (exit 2) before any connection is opened.
  */
 import {readFileSync} from 'node:fs';
+import {minDatasetKeys} from '../demo/keyspace';
 import {UsageError} from '../errors';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {camelCase, flagByName, flagSpecs, kebabCase, type Subcommand} from './flags';
@@ -38,13 +39,47 @@ export interface MigrateOptions extends OutputOptions, ConnectionOptions {
 	verifyRate: number;
 	verifySamples: number;
 	repair: boolean;
+	/** Cutover is ready once the source saw no application write for this long. */
+	cutoverQuietMs: number;
+	/** Strict cutover: CLIENT PAUSE this long (WRITE) on every source master around the barrier; null = off. */
+	pauseSourceWritesMs: number | null;
+}
+
+export interface DemoOptions extends OutputOptions {
+	command: 'demo';
+	/** Keys seeded into the demo's source before the migration starts. */
+	keys: number;
+	/** Application writes per second against the demo's source; 0 sends none. */
+	rate: number;
+}
+
+export interface VerifyOptions extends OutputOptions, ConnectionOptions {
+	command: 'verify';
+	/** Random keys to compare; null with --full (every key, both ways). */
+	samples: number | null;
+	stateDir: string | null;
+	ttlToleranceMs: number;
 }
 
 export type CliCommand =
 	| {command: 'help'}
 	| {command: 'version'}
 	| MigrateOptions
-	| ({command: 'verify' | 'rollback' | 'demo'} & OutputOptions);
+	| DemoOptions
+	| VerifyOptions
+	| RollbackOptions;
+
+export interface RollbackOptions extends OutputOptions {
+	command: 'rollback';
+	stateDir: string;
+	/** false: --preview (list and exit); true: --apply. */
+	apply: boolean;
+	/** --source and --target given again; otherwise the addresses recorded in the state dir are used. */
+	endpoints: {source: NodeEndpoint; target: NodeEndpoint} | null;
+	/** For the recorded addresses, which never hold passwords. */
+	passwords: {source: string | undefined; target: string | undefined};
+	tls: {ca: Buffer | undefined; insecure: boolean};
+}
 
 export interface CliInput {
 	/** Positional arguments after flags were taken out. */
@@ -73,7 +108,9 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 		ascii: flags['ascii'] === true,
 		color: flags['color'] !== false,
 	};
-	if (command !== 'migrate') return {command, ...output};
+	if (command === 'demo') return demoOptions(flags, output);
+	if (command === 'verify') return verifyOptions(flags, env, output);
+	if (command === 'rollback') return rollbackOptions(flags, env, output);
 
 	const connection = connectionOptions(flags, env);
 	const copyMode = optionalString(flags, 'copy-mode') ?? 'dump';
@@ -82,6 +119,11 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 	const copyRateText = optionalString(flags, 'copy-rate');
 	const windowText = optionalString(flags, 'max-memory-window');
 	const verifySamplesText = optionalString(flags, 'verify-samples');
+	const pauseText = optionalString(flags, 'pause-source-writes');
+	const pauseSourceWritesMs = pauseText === undefined ? null : parsePositiveInteger(pauseText, '--pause-source-writes');
+	if (pauseSourceWritesMs !== null && pauseSourceWritesMs > maxSourcePauseMs) {
+		throw new UsageError(`--pause-source-writes must be at most ${maxSourcePauseMs} ms (10 minutes), not ${pauseSourceWritesMs}`);
+	}
 	return {
 		command,
 		...output,
@@ -96,6 +138,64 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 		verifyRate: optionalCount(flags, 'verify-rate', 100),
 		verifySamples: verifySamplesText === undefined ? 10_000 : parsePositiveInteger(verifySamplesText, '--verify-samples'),
 		repair: flags['repair'] === true,
+		cutoverQuietMs: optionalCount(flags, 'cutover-quiet', 5000),
+		pauseSourceWritesMs,
+	};
+}
+
+/** A typo must not stop the old server's writers for hours. */
+const maxSourcePauseMs = 600_000;
+
+function rollbackOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, output: OutputOptions): RollbackOptions {
+	const stateDir = optionalString(flags, 'state-dir');
+	if (stateDir === undefined) throw new UsageError("missing required flag --state-dir DIR (the migration's state directory)");
+	const apply = flags['apply'] === true;
+	if (apply === (flags['preview'] === true)) throw new UsageError('give one of --preview or --apply');
+	if (apply && output.headless && !output.yes) throw new UsageError('--apply without a terminal needs --yes: nothing can be typed to confirm');
+	const given = ['source', 'target'].filter((name) => optionalString(flags, name) !== undefined).length;
+	if (given === 1) throw new UsageError('give both --source and --target, or neither to use the addresses recorded in the state dir');
+	const connection = given === 2 ? connectionOptions(flags, env) : null;
+	const caFile = optionalString(flags, 'tls-ca');
+	return {
+		command: 'rollback',
+		...output,
+		stateDir,
+		apply,
+		endpoints: connection && {source: connection.source, target: connection.target},
+		passwords: {source: nonEmpty(env['KEYFERRY_SOURCE_PASSWORD']), target: nonEmpty(env['KEYFERRY_TARGET_PASSWORD'])},
+		tls: {ca: caFile === undefined ? undefined : readCa(caFile), insecure: flags['tlsInsecure'] === true},
+	};
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+	return value === '' ? undefined : value;
+}
+
+/** The upper bounds keep a typo from filling the laptop's memory or CPU. */
+const demoMaxKeys = 5_000_000;
+const demoMaxRate = 100_000;
+
+function demoOptions(flags: Record<string, unknown>, output: OutputOptions): DemoOptions {
+	const keysText = optionalString(flags, 'keys');
+	const keys = keysText === undefined ? 20_000 : parsePositiveInteger(keysText, '--keys');
+	const rate = optionalCount(flags, 'rate', 500);
+	if (keys < minDatasetKeys) throw new UsageError(`--keys must be at least ${minDatasetKeys}, not ${keys}`);
+	if (keys > demoMaxKeys) throw new UsageError(`--keys must be at most ${demoMaxKeys}, not ${keys}`);
+	if (rate > demoMaxRate) throw new UsageError(`--rate must be at most ${demoMaxRate}, not ${rate}`);
+	return {command: 'demo', ...output, keys, rate};
+}
+
+function verifyOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, output: OutputOptions): VerifyOptions {
+	const sampleText = optionalString(flags, 'sample');
+	const full = flags['full'] === true;
+	if (full && sampleText !== undefined) throw new UsageError('--sample and --full cannot be used together; pick one');
+	return {
+		command: 'verify',
+		...output,
+		...connectionOptions(flags, env),
+		samples: full ? null : sampleText === undefined ? 10_000 : parsePositiveInteger(sampleText, '--sample'),
+		stateDir: optionalString(flags, 'state-dir') ?? null,
+		ttlToleranceMs: optionalCount(flags, 'ttl-tolerance', 1000),
 	};
 }
 
@@ -127,14 +227,7 @@ function connectionOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEn
 	if ((caFile !== undefined || insecure) && !source.tls && !target.tls) {
 		throw new UsageError(`${caFile !== undefined ? '--tls-ca' : '--tls-insecure'} needs a rediss:// URL for --source or --target`);
 	}
-	let ca: Buffer | undefined;
-	if (caFile !== undefined) {
-		try {
-			ca = readFileSync(caFile);
-		} catch {
-			throw new UsageError(`--tls-ca: cannot read ${caFile}`);
-		}
-	}
+	const ca = caFile === undefined ? undefined : readCa(caFile);
 	for (const endpoint of [source, target]) {
 		if (endpoint.tls) endpoint.tls = {...endpoint.tls, ...(ca ? {ca} : {}), rejectUnauthorized: !insecure};
 	}
@@ -144,6 +237,14 @@ function connectionOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEn
 		sourceCluster: flags['sourceCluster'] === true ? true : undefined,
 		targetCluster: flags['targetCluster'] === true ? true : undefined,
 	};
+}
+
+function readCa(file: string): Buffer {
+	try {
+		return readFileSync(file);
+	} catch {
+		throw new UsageError(`--tls-ca: cannot read ${file}`);
+	}
 }
 
 function applyEnvPassword(endpoint: NodeEndpoint, password: string | undefined): void {

@@ -7,7 +7,6 @@
 import type Redis from 'ioredis';
 import type {Counters} from '../engine/counters';
 import {connectNode} from '../redis/connect';
-import {corked} from '../redis/corked';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {MarkerConnection} from './marker-connection';
 import {RateLimiter} from './rate-limiter';
@@ -233,21 +232,17 @@ export class Copier {
 		for (const [db, keys] of batch) await this.read(db, [...keys.values()], true);
 	}
 
-	/** Marked reads of `keys`, one batch on one marker connection. */
+	/** Marked reads of `keys`, one batch on one marker connection (it sends them in one write). */
 	private async read(db: number, keys: Buffer[], recopy: boolean): Promise<void> {
 		const marker = this.marker();
 		const seq = this.requestSeq;
 		if (!this.logical) {
-			corked(marker.client, () => {
-				for (const key of keys) marker.dump(db, key, recopy, seq);
-			});
+			for (const key of keys) marker.dump(db, key, recopy, seq);
 			return;
 		}
 		// The type decides which read to mark; if it changes before the read, the applier re-copies.
 		const types = await this.types(db, keys);
-		corked(marker.client, () => {
-			keys.forEach((key, index) => marker.logical(db, key, types[index]!, recopy, seq));
-		});
+		keys.forEach((key, index) => marker.logical(db, key, types[index]!, recopy, seq));
 	}
 
 	private async types(db: number, keys: Buffer[]): Promise<string[]> {

@@ -4,7 +4,7 @@
  * connection (PTTL + the type's full read), so the read is one atomic point of the stream; the
  * applier rebuilds the key there, in chunks, inside one target transaction.
  */
-import type Redis from 'ioredis';
+import {RespError, type RespConnection, type RespReply} from '../redis/resp-connection';
 
 export type LogicalType = 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream';
 
@@ -39,16 +39,18 @@ export function readCommands(type: string): string[][] {
 	}
 }
 
-/** Sends MULTI, TYPE-dependent reads and EXEC on `client`; the key's type was read just before. */
-export function sendLogicalRead(client: Redis, key: Buffer, type: string): Promise<LogicalValue> {
-	const transaction = client.multi();
-	for (const [name, ...args] of snapshotCommands(key, type)) transaction.callBuffer(name as string, ...args);
-	return transaction.exec().then((results) => {
-		if (!results) throw new Error('transaction aborted');
+/** Sends MULTI, TYPE-dependent reads and EXEC on `connection`; the key's type was read just before. */
+export function sendLogicalRead(connection: RespConnection, key: Buffer, type: string): Promise<LogicalValue> {
+	// MULTI's and the QUEUED replies carry nothing: a command refused while queued aborts EXEC.
+	connection.write(['MULTI']);
+	for (const command of snapshotCommands(key, type)) connection.write(command);
+	return connection.send(['EXEC']).then((reply) => {
+		if (reply instanceof RespError) throw reply;
+		if (!Array.isArray(reply)) throw new Error('transaction aborted');
 		return parseSnapshot(
-			results.map(([error, reply]) => {
-				if (error) throw error;
-				return reply;
+			reply.map((item: RespReply) => {
+				if (item instanceof RespError) throw item;
+				return item;
 			}),
 			type,
 		);

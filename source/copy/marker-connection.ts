@@ -6,11 +6,10 @@
  * Commands that show up in the feed are queued in `pending` in send order; the applier takes the
  * head when it meets a line from this address. Replies may arrive before or after their line.
  */
-import Redis from 'ioredis';
-import {serverSideAddress} from '../redis/client-info';
-import {logicalFeedCommands, sendLogicalRead, type LogicalValue} from './logical-read';
-import {connectNode} from '../redis/connect';
+import {parseClientInfo} from '../redis/client-info';
 import type {NodeEndpoint} from '../redis/endpoint';
+import {RespConnection, RespError} from '../redis/resp-connection';
+import {logicalFeedCommands, sendLogicalRead, type LogicalValue} from './logical-read';
 
 export interface DumpRead {
 	kind: 'dump';
@@ -67,15 +66,23 @@ export class MarkerConnection {
 	private db = -1;
 
 	private constructor(
-		readonly client: Redis,
+		readonly connection: RespConnection,
 		readonly address: string,
 	) {}
 
 	static async open(endpoint: NodeEndpoint): Promise<MarkerConnection> {
-		const client = await connectNode({...endpoint, db: 0}, 'source');
-		const address = await serverSideAddress(client);
-		await client.call('CLIENT', 'SETNAME', 'keyferry-marker');
-		return new MarkerConnection(client, address);
+		const connection = await RespConnection.open({...endpoint, db: 0}, 'source', 'keyferry-marker');
+		try {
+			// `addr` as the server prints it in MONITOR lines (ip:port, [ipv6]:port).
+			const info = await connection.send(['CLIENT', 'INFO']);
+			if (info instanceof RespError) throw info;
+			const address = parseClientInfo(String(info))['addr'];
+			if (!address) throw new Error('CLIENT INFO returned no addr');
+			return new MarkerConnection(connection, address);
+		} catch (error) {
+			connection.close();
+			throw error;
+		}
 	}
 
 	get outstanding(): number {
@@ -86,7 +93,7 @@ export class MarkerConnection {
 		if (db === this.db) return;
 		this.db = db;
 		// SELECT shows in the feed but carries no marker: the applier skips it.
-		void this.client.select(db).catch(() => {});
+		this.connection.write(['SELECT', db]);
 	}
 
 	/** Queues the feed lines a read will produce; `placeAt` is the line that marks its point. */
@@ -96,16 +103,19 @@ export class MarkerConnection {
 
 	dump(db: number, key: Buffer, recopy: boolean, seq: number): DumpRead {
 		this.select(db);
-		const payload = this.client.dumpBuffer(key);
-		const pttl = this.client.pttl(key);
-		const read: DumpRead = {
-			kind: 'dump',
-			db,
-			key,
-			recopy,
-			seq,
-			reply: Promise.all([payload, pttl]).then(([dumped, ttl]) => ({payload: dumped, pttl: Number(ttl)})),
-		};
+		const reply = new Promise<{payload: Buffer | null; pttl: number}>((resolve, reject) => {
+			let payload: Buffer | null = null;
+			this.connection.write(['DUMP', key], (error, dumped) => {
+				if (error || dumped instanceof RespError) reject(error ?? dumped);
+				else payload = dumped as Buffer | null;
+			});
+			// Replies come in order: the payload is known when PTTL answers.
+			this.connection.write(['PTTL', key], (error, ttl) => {
+				if (error || ttl instanceof RespError) reject(error ?? ttl);
+				else resolve({payload, pttl: Number(ttl)});
+			});
+		});
+		const read: DumpRead = {kind: 'dump', db, key, recopy, seq, reply};
 		// A failed read must surface through the applier, not as an unhandled rejection here.
 		read.reply.catch(() => {});
 		this.track(read, ['dump', 'pttl']);
@@ -118,7 +128,7 @@ export class MarkerConnection {
 	 */
 	logical(db: number, key: Buffer, type: string, recopy: boolean, seq: number): LogicalRead {
 		this.select(db);
-		const read: LogicalRead = {kind: 'logical', db, key, recopy, seq, reply: sendLogicalRead(this.client, key, type)};
+		const read: LogicalRead = {kind: 'logical', db, key, recopy, seq, reply: sendLogicalRead(this.connection, key, type)};
 		read.reply.catch(() => {});
 		this.track(read, logicalFeedCommands(type), 1);
 		return read;
@@ -127,7 +137,7 @@ export class MarkerConnection {
 	/** A marked snapshot of a small key for verification (same lines as a logical read). */
 	sample(db: number, key: Buffer, type: string, compare: SampleRead['compare']): SampleRead {
 		this.select(db);
-		const read: SampleRead = {kind: 'sample', db, key, type, compare, reply: sendLogicalRead(this.client, key, type)};
+		const read: SampleRead = {kind: 'sample', db, key, type, compare, reply: sendLogicalRead(this.connection, key, type)};
 		read.reply.catch(() => {});
 		this.track(read, logicalFeedCommands(type), 1);
 		return read;
@@ -137,7 +147,9 @@ export class MarkerConnection {
 	barrier(tag: Buffer): Promise<void> {
 		return new Promise((resolve, reject) => {
 			this.track({kind: 'barrier', db: this.db, key: tag, passed: resolve}, ['echo']);
-			this.client.echoBuffer(tag).catch(reject);
+			this.connection.write(['ECHO', tag], (error, reply) => {
+				if (error || reply instanceof RespError) reject(error ?? reply);
+			});
 		});
 	}
 
@@ -154,6 +166,6 @@ export class MarkerConnection {
 	}
 
 	close(): void {
-		this.client.disconnect();
+		this.connection.close();
 	}
 }

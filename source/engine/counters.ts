@@ -14,4 +14,6 @@ export class Counters {
 	journalBytes = 0;
 	/** Capture timestamp (ms) of the oldest event not yet applied, or null when caught up. */
 	oldestUnappliedTs: number | null = null;
+	/** When the applier last met an application write (local clock, ms), or null: cutover waits for quiet. */
+	lastSourceWriteMs: number | null = null;
 }

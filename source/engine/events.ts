@@ -32,6 +32,29 @@ export interface DiscrepancyRecord {
 	diff: string;
 }
 
+/** What a rollback does to one key of the source (DESIGN.md, rollback). */
+export interface RollbackEntry {
+	key: string;
+	/** The source db the rollback writes. */
+	db: number;
+	change: 'added' | 'modified' | 'deleted';
+	/** The key's type after the rollback (the removed type for a deletion). */
+	keyType: string;
+	diff: string;
+}
+
+export interface RollbackCountsEvent {
+	/** Where the changed keys came from: the reverse journal, or a full compare of target against source. */
+	basis: 'journal' | 'compare';
+	total: number;
+	added: number;
+	modified: number;
+	deleted: number;
+	byType: Record<string, number>;
+	/** By the text before the first ':' of the key ('' for keys without one). */
+	byPrefix: Record<string, number>;
+}
+
 export type EngineEvent =
 	| {type: 'stage'; stage: Stage; status: 'running' | 'ready' | 'finished' | 'failed'; reason?: string}
 	| {type: 'preflight'; report: PreflightReport}
@@ -40,6 +63,8 @@ export type EngineEvent =
 	| {type: 'error'; code: string; message: string}
 	| ({type: 'discrepancy'} & DiscrepancyRecord)
 	| {type: 'gap'; node: string; fromTs: number; toTs: number; message: string}
+	| ({type: 'rollback-diff'} & RollbackEntry)
+	| ({type: 'rollback-summary'} & RollbackCountsEvent)
 	| ({type: 'summary'; exitCode: number; durationMs: number} & Omit<StatsSnapshot, 'stage'> & {stage: Stage});
 
 export type EngineEventType = EngineEvent['type'];

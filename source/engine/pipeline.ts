@@ -1,6 +1,6 @@
 /**
  * The live migration after preflight: capture → copy → sync, for every source master, into a
- * standalone target. Per master: one MONITOR capture into its journal, one copier, one applier
+ * standalone or cluster target. Per master: one MONITOR capture into its journal, one copier, one applier
  * walking that master's ordered stream. This file only wires them and moves the stages.
  */
 import {mkdirSync} from 'node:fs';
@@ -11,12 +11,17 @@ import {Journal} from '../capture/journal';
 import {startSourceGuard} from '../capture/source-guard';
 import type {MigrateOptions} from '../config/options';
 import {Copier} from '../copy/copier';
-import {ExitCode, KeyferryError} from '../errors';
+import {CutoverStage} from '../cutover/cutover-stage';
+import {describeError, ExitCode} from '../errors';
+import type {NodeFacts} from '../preflight/report-types';
 import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo} from '../redis/info';
+import {RespConnection} from '../redis/resp-connection';
 import {Applier} from '../replay/applier';
+import {keySlot, slotCount} from '../replay/cluster-routing';
+import {ClusterWriter} from '../replay/cluster-writer';
 import {TargetWriter} from '../replay/target-writer';
 import {RecentKeys} from '../verify/recent-keys';
 import {Sampler} from '../verify/sampler';
@@ -39,6 +44,8 @@ export interface Pipeline {
 	setCopyRate(rate: number | null): void;
 	/** `v`: a burst of verification samples now (sync and verify only). */
 	verifyNow(): boolean;
+	/** After cutover: start copying the changed keys back to the source; false when not possible now. */
+	rollback(): boolean;
 	/** Barrier on every master, apply up to it, then close everything. */
 	drainAndStop(): Promise<void>;
 	abort(): Promise<void>;
@@ -64,9 +71,6 @@ const syncedLagEvents = 1000;
 export async function startPipeline(context: PipelineContext): Promise<Pipeline> {
 	const {options, preflight, store, counters, gate} = context;
 	const report = preflight.report;
-	if (report.target.cluster) {
-		throw new KeyferryError('not-built', 'cluster targets are not supported yet; migrate into a standalone target', ExitCode.usage);
-	}
 	const stateDir = options.stateDir ?? join('.keyferry', store.getState().migrationId);
 	mkdirSync(stateDir, {recursive: true});
 	counters.keysTotal = report.source.totalKeys;
@@ -75,17 +79,32 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	const done = new Promise<number>((resolve) => {
 		fail = resolve;
 	});
-	const failWith = (code: string, message: string) => {
+	const failWith = (code: string, message: string, exitCode: number = ExitCode.runtime) => {
 		emit(store, {type: 'error', code, message});
 		setStage(store, store.getState().stage, 'failed', message);
-		fail(ExitCode.runtime);
+		fail(exitCode);
 	};
 	const warn = (code: string, message: string) => emit(store, {type: 'warning', code, message});
 
 	const target = await connectNode(preflight.targetMasters[0]!, 'target');
-	const writer = new TargetWriter(target, {onError: replayErrorReporter(store)});
 	const dbMap = options.dbMap;
 	const mapDb = (db: number) => dbMap?.get(db) ?? db;
+	const sourceBySlot = report.source.cluster ? slotAddresses(report.source.nodes) : null;
+	/** Keys a cluster target could not take as sent: re-read by the copier of the source master holding them. */
+	const recopyOnSource = (targetDb: number, keys: Buffer[]) => {
+		const byStream = new Map<MasterStream, Buffer[]>();
+		for (const key of keys) {
+			const stream = sourceBySlot ? streams.find((candidate) => candidate.address === sourceBySlot[keySlot(key)]) : streams[0];
+			if (stream) byStream.set(stream, [...(byStream.get(stream) ?? []), key]);
+		}
+		for (const [stream, streamKeys] of byStream) {
+			for (const db of sourceDbsOf(targetDb, stream.dbs, dbMap)) stream.copier.recopy(db, streamKeys);
+		}
+	};
+	const writer = report.target.cluster
+		? await openClusterWriter(preflight.targetMasters, {onError: replayErrorReporter(store), onCrossSlot: recopyOnSource, onWarning: warn})
+		: new TargetWriter(await RespConnection.open(preflight.targetMasters[0]!, 'target', 'keyferry-replay'), {onError: replayErrorReporter(store)});
+	const closeWriter = () => (writer instanceof ClusterWriter ? writer.close() : writer.connection.close());
 
 	setStage(store, 'capture', 'running', `starting MONITOR on ${preflight.sourceMasters.length} master(s)`);
 	const streams: MasterStream[] = [];
@@ -98,6 +117,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	} catch (error) {
 		await closeStreams(streams);
 		target.disconnect();
+		closeWriter();
 		throw error;
 	}
 
@@ -162,11 +182,21 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
 	let sampler: Sampler | undefined;
-	const stopAll = async () => {
+	let cutover: CutoverStage | undefined;
+	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
+	let forwardStopped = false;
+	const stopForward = async () => {
+		if (forwardStopped) return;
+		forwardStopped = true;
 		sampler?.stop();
 		for (const timer of timers) clearInterval(timer);
-		targetHealth();
 		await closeStreams(streams);
+		closeWriter();
+	};
+	const stopAll = async () => {
+		targetHealth();
+		await cutover?.stop(false);
+		await stopForward();
 		target.disconnect();
 	};
 
@@ -192,10 +222,28 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		if (options.verifyRate === 0) sampler.setRate(100);
 		setStage(store, 'verify', 'running', `sampling until ${options.verifySamples} consecutive samples match`);
 		await waitUntil(() => sampler!.consecutiveClean >= options.verifySamples, (timer) => timers.push(timer));
-		// Cutover is the next stage and is not built yet: keep syncing and verifying until stopped.
-		setStage(store, 'verify', 'ready', `${options.verifySamples} consecutive samples match · cutover is not built yet: q drains and stops`);
+		setStage(store, 'verify', 'ready', `${options.verifySamples} consecutive samples match`);
+		await gate.wait();
+		// The application moves to the target now: its writes there would read as discrepancies.
+		sampler.stop();
+		cutover = new CutoverStage({
+			options,
+			preflight,
+			store,
+			counters,
+			gate,
+			stateDir,
+			drain: drainForward,
+			stopForward,
+			onReplayError: replayErrorReporter(store),
+			fail: failWith,
+		});
+		await cutover.run();
 	})();
-	stages.catch((error: unknown) => failWith('pipeline', error instanceof Error ? error.message : String(error)));
+	stages.catch((error: unknown) => {
+		const failure = describeError(error);
+		failWith(failure.code === 'internal' ? 'pipeline' : failure.code, failure.message, failure.exitCode);
+	});
 
 	function startSampler(): Sampler {
 		return new Sampler({
@@ -217,13 +265,19 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		});
 	}
 
-	const drainAndStop = async () => {
-		const {migrationId} = store.getState();
-		store.setState({stageDetail: 'draining to a barrier'});
+	/** Barriers on every source master until the target holds everything before them; per master, the last barrier and the journal's end. */
+	async function drainForward(tag: string) {
 		sampler?.stop();
 		for (const stream of streams) stream.copier.setPaused(true);
-		await Promise.all(streams.map((stream, index) => drainMaster(stream, `keyferry:barrier:${migrationId}:${index}`)));
+		const passed = await Promise.all(streams.map((stream, index) => drainMaster(stream, `${tag}:${index}`)));
 		emit(store, {type: 'info', message: 'barrier passed on every master: the target holds every write made before it'});
+		return streams.map((stream, index) => ({master: stream.address, barrier: passed[index]!, journalOffset: stream.journal.end}));
+	}
+
+	const drainAndStop = async () => {
+		store.setState({stageDetail: 'draining to a barrier'});
+		if (!forwardStopped) await drainForward(`keyferry:barrier:${store.getState().migrationId}`);
+		await cutover?.stop(true);
 		await stopAll();
 	};
 
@@ -232,12 +286,15 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 * place barriers until one passes with nothing left to read. Once application writes have
 	 * stopped, the second barrier is the last.
 	 */
-	async function drainMaster(stream: MasterStream, tag: string): Promise<void> {
+	async function drainMaster(stream: MasterStream, tag: string): Promise<string> {
+		let passed = '';
 		for (let round = 1; round <= maxDrainRounds; round++) {
-			await stream.copier.barrier(Buffer.from(`${tag}:${round}`));
-			if (stream.copier.quiet) return;
+			passed = `${tag}:${round}`;
+			await stream.copier.barrier(Buffer.from(passed));
+			if (stream.copier.quiet) return passed;
 		}
 		warn('drain-incomplete', `${stream.address} kept producing re-copies through ${maxDrainRounds} barriers; the application is still writing`);
+		return passed;
 	}
 
 	return {
@@ -253,6 +310,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			sampler.sampleNow(100);
 			return true;
 		},
+		rollback: () => cutover?.rollback() ?? false,
 		drainAndStop,
 		abort: stopAll,
 	};
@@ -268,6 +326,38 @@ async function closeStreams(streams: MasterStream[]): Promise<void> {
 			await stream.journal.close();
 		}),
 	);
+}
+
+async function openClusterWriter(masters: NodeEndpoint[], options: ConstructorParameters<typeof ClusterWriter>[1]): Promise<ClusterWriter> {
+	const writer = new ClusterWriter(masters, options);
+	try {
+		await writer.ready;
+	} catch (error) {
+		writer.close();
+		throw error;
+	}
+	return writer;
+}
+
+/** The address of the source master serving each slot (a cluster source). */
+function slotAddresses(nodes: NodeFacts[]): Array<string | undefined> {
+	const owners = new Array<string | undefined>(slotCount);
+	for (const node of nodes) {
+		if (node.role !== 'master') continue;
+		for (const [first, last] of node.slots) owners.fill(node.address, first, last + 1);
+	}
+	return owners;
+}
+
+/**
+ * The source dbs a target db receives: one, unless --db-map merges several into it; then those
+ * that held keys at preflight (the writer only knows the target db).
+ */
+function sourceDbsOf(targetDb: number, sourceDbs: number[], dbMap: Map<number, number> | null): number[] {
+	const candidates = [...(dbMap ?? [])].filter(([, to]) => to === targetDb).map(([from]) => from);
+	if (!dbMap?.has(targetDb)) candidates.push(targetDb);
+	const holding = candidates.filter((db) => sourceDbs.includes(db));
+	return holding.length > 0 ? holding : candidates;
 }
 
 function waitUntil(check: () => boolean, register: (timer: NodeJS.Timeout) => void): Promise<void> {

@@ -1,7 +1,7 @@
 /**
- * The `migrate` stage machine: preflight → capture → copy → sync (→ verify → cutover, later
- * issues). It owns the counters and the operator controls, reports only through the store, and
- * resolves with the process exit code.
+ * The `migrate` stage machine: preflight → capture → copy → sync → verify → cutover → done, and
+ * rollback on the operator's word. It owns the counters and the operator controls, reports only
+ * through the store, and resolves with the process exit code.
  */
 import type {MigrateOptions} from '../config/options';
 import {describeError, ExitCode} from '../errors';
@@ -30,10 +30,7 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 	store.setState({
 		controls: {
 			advance: () => {
-				const {stage, stageStatus} = store.getState();
-				if (stageStatus !== 'ready') return;
-				if (stage === 'verify') emit(store, {type: 'info', message: 'cutover is not built yet: the migration keeps syncing; q drains to a barrier and stops'});
-				else gate.advance();
+				if (store.getState().stageStatus === 'ready') gate.advance();
 			},
 			setCopyPaused: (paused) => {
 				pipeline?.setCopyPaused(paused);
@@ -46,6 +43,9 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 			verifyNow: () => {
 				const sampling = pipeline?.verifyNow() ?? false;
 				emit(store, {type: 'info', message: sampling ? 'verifying 100 extra samples now' : 'verification samples start with sync'});
+			},
+			rollback: () => {
+				if (!(pipeline?.rollback() ?? false)) emit(store, {type: 'info', message: 'rollback: nothing to roll back yet (after cutover, once the preview is ready)'});
 			},
 			quit: () => {
 				if (store.getState().stopping) return;

@@ -4,7 +4,7 @@
  * `controls`. Nothing here knows about React or Redis.
  */
 import {createStore, type StoreApi} from 'zustand/vanilla';
-import type {DiscrepancyRecord, EngineEvent, StatsSnapshot} from './events';
+import type {DiscrepancyRecord, EngineEvent, RollbackCountsEvent, RollbackEntry, StatsSnapshot} from './events';
 import type {Stage, StageStatus} from './stages';
 import type {PreflightReport} from '../preflight/report-types';
 
@@ -31,6 +31,8 @@ export interface Controls {
 	/** Keys per second, or null for unlimited. */
 	setCopyRate(keysPerSecond: number | null): void;
 	verifyNow(): void;
+	/** After cutover, once the rollback preview is ready: copy the changed keys back to the source (the console asks for "rollback" typed first). */
+	rollback(): void;
 	/** Graceful stop: drain to a barrier, summary, exit 0. */
 	quit(): void;
 	/** Second Ctrl+C: stop now, exit 130. */
@@ -53,6 +55,8 @@ export interface KeyferryState {
 	history: {captured: number[]; applied: number[]; copied: number[]; lag: number[]};
 	health: {source: NodeHealth[]; target: NodeHealth[]};
 	copy: {paused: boolean; rateLimit: number | null};
+	/** After cutover: what a rollback would do to the source, key by key; null before cutover. */
+	rollback: RollbackPreview | null;
 	/** Latest discrepancies, newest last. */
 	discrepancies: DiscrepancyRecord[];
 	/** Latest events, newest last; `feedSeq` counts all ever appended. */
@@ -64,6 +68,19 @@ export interface KeyferryState {
 	stopping: boolean;
 	controls: Controls;
 }
+
+export interface RollbackPreview {
+	/** Sorted by db then key; at most `rollbackEntryLimit` of them. */
+	entries: RollbackEntry[];
+	/** Every key the rollback would change (entries may hold fewer). */
+	total: number;
+	/** False until the first comparison after cutover finished. */
+	ready: boolean;
+	counts: RollbackCountsEvent;
+}
+
+/** Entries the store keeps for the console; the counts cover all of them. */
+export const rollbackEntryLimit = 10_000;
 
 export type KeyferryStore = StoreApi<KeyferryState>;
 
@@ -95,6 +112,7 @@ const noControls: Controls = {
 	setCopyPaused() {},
 	setCopyRate() {},
 	verifyNow() {},
+	rollback() {},
 	quit() {},
 	abort() {},
 };
@@ -114,6 +132,7 @@ export function createKeyferryStore(initial: Partial<KeyferryState> = {}): Keyfe
 		history: {captured: [], applied: [], copied: [], lag: []},
 		health: {source: [], target: []},
 		copy: {paused: false, rateLimit: null},
+		rollback: null,
 		discrepancies: [],
 		feed: [],
 		feedSeq: 0,

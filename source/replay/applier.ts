@@ -243,6 +243,7 @@ export class Applier {
 		const open = this.transactions.get(line.client);
 		// Blocking commands run by a script never block.
 		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs, nonBlocking: line.clientKind === 'lua'});
+		if (plan.action !== 'drop' && plan.action !== 'transaction') this.options.counters.lastSourceWriteMs = Date.now();
 		if (plan.action === 'transaction') {
 			if (plan.kind === 'multi') this.transactions.set(line.client, {db: line.db, lines: []});
 			else {

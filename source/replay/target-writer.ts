@@ -3,7 +3,7 @@
  * the applier sends them (so per-key order is the stream's order), many in flight at once, with a
  * bound on how many replies may be outstanding. SELECT is issued only when the db changes.
  */
-import type Redis from 'ioredis';
+import {RespError, type RespConnection, type RespReply} from '../redis/resp-connection';
 import type {Arg, ReplayWriter} from './writer';
 
 export interface TargetWriterOptions {
@@ -15,12 +15,12 @@ export interface TargetWriterOptions {
 export class TargetWriter implements ReplayWriter {
 	private db = -1;
 	private inFlight = 0;
-	private last: Promise<unknown> = Promise.resolve();
+	private last: Promise<RespReply | Error> = Promise.resolve(null);
 	private room: (() => void) | null = null;
 	private readonly maxInFlight: number;
 
 	constructor(
-		readonly client: Redis,
+		readonly connection: RespConnection,
 		private readonly options: TargetWriterOptions,
 	) {
 		this.maxInFlight = options.maxInFlight ?? 10_000;
@@ -31,17 +31,17 @@ export class TargetWriter implements ReplayWriter {
 	 * reported to onError unless `quiet`: a command on a key whose re-copy is pending may fail
 	 * on the target, and the re-copy makes it right).
 	 */
-	send(db: number, command: Arg[], quiet = false): Promise<unknown> {
+	send(db: number, command: Arg[], quiet = false): Promise<RespReply | Error> {
 		this.select(db);
-		return this.track(this.client.callBuffer(String(command[0]), ...command.slice(1)), command, quiet);
+		return this.track(command, quiet);
 	}
 
 	/** MULTI … EXEC on the target, so the block is applied atomically as on the source. */
-	transaction(db: number, commands: Arg[][]): Promise<unknown> {
+	transaction(db: number, commands: Arg[][]): Promise<RespReply | Error> {
 		this.select(db);
-		this.track(this.client.call('MULTI'), ['MULTI']);
-		for (const command of commands) this.track(this.client.callBuffer(String(command[0]), ...command.slice(1)), command);
-		return this.track(this.client.callBuffer('EXEC'), ['EXEC']);
+		this.track(['MULTI']);
+		for (const command of commands) this.track(command);
+		return this.track(['EXEC']);
 	}
 
 	/** Resolves when there is room for more in-flight commands. */
@@ -69,22 +69,24 @@ export class TargetWriter implements ReplayWriter {
 	private select(db: number): void {
 		if (db === this.db) return;
 		this.db = db;
-		this.track(this.client.select(db), ['SELECT', db]);
+		this.track(['SELECT', db]);
 	}
 
-	private track<T>(reply: Promise<T>, command: Arg[], quiet = false): Promise<T | Error> {
+	/** Sends `command`; its promise resolves with the reply or with the error (a refusal or a lost connection). */
+	private track(command: Arg[], quiet = false): Promise<RespReply | Error> {
 		this.inFlight++;
-		const settled = reply.then(
-			(value) => {
+		const settled = new Promise<RespReply | Error>((resolve) => {
+			this.connection.write(command, (lost, reply) => {
 				this.settle();
-				return value;
-			},
-			(error: Error) => {
-				this.settle();
+				const error = lost ?? (reply instanceof RespError ? reply : null);
+				if (!error) {
+					resolve(reply);
+					return;
+				}
 				if (!quiet) this.options.onError(error, command);
-				return error;
-			},
-		);
+				resolve(error);
+			});
+		});
 		this.last = settled;
 		return settled;
 	}

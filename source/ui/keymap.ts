@@ -88,6 +88,16 @@ function closeDialog(ui: UiStore): void {
 function confirmAdvance({store, ui}: ShortcutContext, dialog: Extract<Dialog, {kind: 'advance' | 'typed'}>): void {
 	const state = store.getState();
 	closeDialog(ui);
+	// Rollback branches off done (it is not the next stage): the engine starts it, not the gate.
+	if (dialog.to === 'rollback') {
+		if (state.stage !== dialog.from || state.stopping) {
+			notify(ui, `not rolled back: ${state.stage} is ${state.stopping ? 'stopping' : state.stageStatus} now`, 'warn');
+			return;
+		}
+		state.controls.rollback();
+		notify(ui, 'rolling back: copying the changed keys to the source');
+		return;
+	}
 	if (state.stage !== dialog.from || state.stageStatus !== 'ready' || state.stopping) {
 		notify(ui, `not advanced: ${state.stage} is ${state.stopping ? 'stopping' : state.stageStatus} now`, 'warn');
 		return;
@@ -104,6 +114,12 @@ function moveSelection({store, ui}: ShortcutContext, delta: number): void {
 	const next = Math.min(count - 1, Math.max(0, current - delta));
 	// Back at the top, the list follows the newest record again.
 	ui.setState({selected: next === count - 1 ? null : next});
+}
+
+/** Scrolls the rollback preview; the view keeps the last page full. */
+function scrollRollback({store, ui}: ShortcutContext, delta: number): void {
+	const count = store.getState().rollback?.entries.length ?? 0;
+	ui.setState((state) => ({rollbackTop: Math.min(Math.max(0, count - 1), Math.max(0, state.rollbackTop + delta))}));
 }
 
 export const shortcuts: readonly Shortcut[] = [
@@ -199,8 +215,61 @@ export const shortcuts: readonly Shortcut[] = [
 		modes: ['main'],
 		matches: char('r'),
 		available: (state) => (afterCutover(state) ? true : 'available after cutover'),
-		run: ({ui}) => ui.setState({view: 'rollback'}),
+		run: ({ui}) => ui.setState({view: 'rollback', rollbackTop: 0}),
 		hint: true,
+	},
+	{
+		id: 'rollback-apply',
+		keys: text('a'),
+		label: text('apply rollback'),
+		help: 'copy the previewed keys back to the source (asks for rollback typed)',
+		modes: ['rollback'],
+		matches: char('a'),
+		available: (state) => {
+			const stopping = notStopping(state);
+			if (stopping !== true) return stopping;
+			if (state.stage === 'rollback') return 'already rolling back';
+			return state.stage === 'done' ? true : 'after the cutover point is recorded';
+		},
+		run: ({store, ui}) => {
+			const preview = store.getState().rollback;
+			if (!preview?.ready) {
+				notify(ui, 'the rollback preview is not ready yet', 'warn');
+				return;
+			}
+			ui.setState({dialog: {kind: 'typed', from: 'done', to: 'rollback', text: ''}});
+		},
+		hint: true,
+	},
+	{
+		id: 'rollback-scroll',
+		keys: (glyphs) => `${glyphs.up}${glyphs.down}/jk`,
+		label: text('scroll'),
+		help: 'scroll the rollback preview',
+		modes: ['rollback'],
+		matches: either(named('up', 'down'), char('j', 'k')),
+		available: always,
+		run: (context) => {
+			const {press} = context;
+			scrollRollback(context, press.name === 'up' || (press.name === 'char' && press.char === 'k') ? -1 : 1);
+		},
+		hint: true,
+	},
+	{
+		id: 'rollback-page',
+		keys: text('PgUp/PgDn g/G'),
+		label: text('page'),
+		help: 'scroll the rollback preview a page at a time, or to either end',
+		modes: ['rollback'],
+		matches: either(named('pageup', 'pagedown', 'home', 'end'), char('g', 'G')),
+		available: always,
+		run: (context) => {
+			const {press} = context;
+			const delta =
+				press.name === 'pageup' ? -10 : press.name === 'pagedown' ? 10 : press.name === 'home' || (press.name === 'char' && press.char === 'g') ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+			scrollRollback(context, delta);
+		},
+		hint: false,
 	},
 	{
 		id: 'newer',

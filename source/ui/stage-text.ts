@@ -8,8 +8,8 @@ export const enteringStage: Record<Stage, string> = {
 	copy: 'Scan and DUMP every key; payloads join the ordered stream.',
 	sync: 'Replay keeps the target following the source, live.',
 	verify: 'Compare sampled keys at consistent points.',
-	cutover: 'Move application traffic to the target now. keyferry drains to a barrier, records the cutover point and starts reverse capture.',
-	done: 'Finish the migration and write the summary.',
+	cutover: 'Reverse capture starts on the target. Switch the application to it and stop writes to the source; keyferry shows when they stopped.',
+	done: 'Drain to a barrier, record the cutover point and stop following the source; reverse capture goes on.',
 	rollback: 'Apply the previewed changes back to the source.',
 };
 
@@ -20,7 +20,7 @@ export const workingOn: Record<Stage, string> = {
 	copy: 'copying keys',
 	sync: 'replaying captured writes',
 	verify: 'sampling keys',
-	cutover: 'draining to a barrier',
-	done: 'finishing',
+	cutover: 'waiting for writes to the source to stop',
+	done: 'reverse capture running',
 	rollback: 'rolling back',
 };

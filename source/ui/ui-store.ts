@@ -29,6 +29,8 @@ export interface UiState {
 	selected: number | null;
 	/** The selected discrepancy's full diff is shown. */
 	detail: boolean;
+	/** First rollback-preview entry shown (the list scrolls). */
+	rollbackTop: number;
 	notice: Notice | null;
 	/** Ctrl+C presses so far: the first quits gracefully, the second aborts. */
 	interrupts: number;
@@ -43,6 +45,7 @@ export function createUiStore(initial: Partial<UiState> = {}): UiStore {
 		dialog: null,
 		selected: null,
 		detail: false,
+		rollbackTop: 0,
 		notice: null,
 		interrupts: 0,
 		...initial,

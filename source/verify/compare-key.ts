@@ -91,6 +91,16 @@ export function scoresEqual(a: string, b: string): boolean {
 	return a === b || Object.is(parseScore(a), parseScore(b));
 }
 
+/**
+ * Sorted-set scores as two copies of one sorted set may print them: `scoresEqual`, and -0 equal
+ * to 0. A listpack-encoded sorted set stores -0 as 0, and RESTORE (like a replica's full sync)
+ * rebuilds small sets as listpacks, so a -0 kept by the source's skiplist cannot survive any copy;
+ * Redis itself treats the two as the same score (ZADD does not change one into the other).
+ */
+export function sameScore(a: string, b: string): boolean {
+	return scoresEqual(a, b) || (parseScore(a) === 0 && parseScore(b) === 0);
+}
+
 function parseScore(text: string): number {
 	const lower = text.toLowerCase();
 	if (lower === 'inf' || lower === '+inf') return Infinity;
@@ -123,7 +133,8 @@ function both<T>(source: Redis, target: Redis, read: (conn: Redis) => Promise<T>
 	return Promise.all([read(source), read(target)]);
 }
 
-async function execAll(pipeline: ChainableCommander): Promise<unknown[]> {
+/** A pipeline's replies; the first error is thrown. */
+export async function execAll(pipeline: ChainableCommander): Promise<unknown[]> {
 	const results = (await pipeline.exec()) ?? [];
 	return results.map(([error, result]) => {
 		if (error) throw error;
@@ -276,7 +287,7 @@ async function compareZset(source: Redis, target: Redis, key: Buffer, chunk: num
 				const mine = flat[2 * i + 1]!.toString('latin1');
 				const other = theirs[i] ?? null;
 				if (other === null) return `member ${printableValue(member)} missing on target`;
-				if (!scoresEqual(mine, other)) return `member ${printableValue(member)}: score ${mine} ≠ ${other}`;
+				if (!sameScore(mine, other)) return `member ${printableValue(member)}: score ${mine} ≠ ${other}`;
 			}
 			return null;
 		},

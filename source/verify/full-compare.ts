@@ -13,13 +13,18 @@
  *
  * When scripting is refused (ACL without @scripting, renamed EVALSHA), every key goes through
  * `compareKey`: slower, same answers.
+ *
+ * Either side may be a cluster (db 0 only): its keyspace is scanned master by master, and the
+ * snapshot and EXISTS calls are split by the node (and slot) that owns each key.
  */
 import {createHash} from 'node:crypto';
 import type Redis from 'ioredis';
 import type {DiscrepancyRecord} from '../engine/events';
 import {ExitCode, KeyferryError} from '../errors';
 import {parseInfo, parseKeyspace} from '../redis/info';
-import {compareKey, defaultChunk, isReplyError, scanPageLimit, scanRunaway, scoresEqual, stringWindow, ttlMatches, type CompareOptions} from './compare-key';
+import {readClusterShards} from '../redis/topology';
+import {keySlot, slotCount} from '../replay/cluster-routing';
+import {compareKey, defaultChunk, execAll, isReplyError, sameScore, scanPageLimit, scanRunaway, stringWindow, ttlMatches, type CompareOptions} from './compare-key';
 
 export interface FullCompareOptions extends CompareOptions {
 	/** Default: every db listed in INFO keyspace on either side. */
@@ -37,6 +42,7 @@ export interface FullCompareResult {
 	durationMs: number;
 }
 
+/** Two standalone servers. */
 export interface CompareSides {
 	/** A connection selected to `db`; the caller owns it and closes it. */
 	sourceFor(db: number): Promise<Redis>;
@@ -44,12 +50,23 @@ export interface CompareSides {
 }
 
 /**
+ * One side of any kind: a standalone server (a connection selected to `db`), or a cluster (one
+ * connection to each master, db 0 only). The caller owns the connections and closes them.
+ */
+export type CompareSide = {connectionFor(db: number): Promise<Redis>} | {cluster: {masters: Redis[]}};
+
+/** Sides of any kind (standalone ↔ cluster in either direction, cluster ↔ cluster). */
+export interface MixedCompareSides {
+	source: CompareSide;
+	target: CompareSide;
+}
+
+/**
  * One side of the comparison within one db; the passes only talk to Redis through it. A cluster
- * side is another implementation of the same four members: `scanNodes` one connection per master
- * (SCAN covers one node's keyspace), `snapshot` and `exists` splitting the keys by owning node
- * (by slot for EXISTS) and putting the answers back in order, `connectionFor` the owning node.
- * The snapshot script passes keys as ARGV, which scripts without a shebang may do across slots
- * on the node that serves them. Only `standaloneSide` exists today.
+ * side (`clusterSide`) scans one connection per master (SCAN covers one node's keyspace), splits
+ * `snapshot` and `exists` by owning node (by slot for EXISTS) and puts the answers back in order;
+ * `connectionFor` is the owning node. The snapshot script passes keys as ARGV, which scripts
+ * without a shebang may do across slots on the node that serves them.
  */
 interface Side {
 	scanNodes: Redis[];
@@ -68,17 +85,30 @@ const perKeyConcurrency = 8;
 /** Value bytes one snapshot call returns before it stops and lets the caller ask for the rest. */
 const snapshotBudget = 4 * 1024 * 1024;
 
-export async function fullCompare(sides: CompareSides, options: FullCompareOptions): Promise<FullCompareResult> {
+export async function fullCompare(sides: CompareSides | MixedCompareSides, options: FullCompareOptions): Promise<FullCompareResult> {
 	const started = performance.now();
 	const run: Run = {options, checked: 0, discrepancies: 0};
-	const dbs = options.dbs ?? (await keyspaceDbs(sides));
+	const [source, target]: [CompareSide, CompareSide] = 'sourceFor' in sides ? [{connectionFor: sides.sourceFor}, {connectionFor: sides.targetFor}] : [sides.source, sides.target];
+	const dbs = options.dbs ?? (await keyspaceDbs([source, target]));
 	const limits: SnapshotLimits = {maxString: stringWindow, maxElements: options.chunk ?? defaultChunk, budget: snapshotBudget};
+	// A cluster's slot map is read once: a comparison runs at rest.
+	const [sourceCluster, targetCluster] = await Promise.all([clusterOf(source, limits), clusterOf(target, limits)]);
 	for (const db of dbs) {
 		throwIfAborted(options.signal);
-		const [source, target] = await Promise.all([sides.sourceFor(db), sides.targetFor(db)]);
-		await compareDb(standaloneSide(source, limits), standaloneSide(target, limits), db, run);
+		const [mine, theirs] = await Promise.all([sideFor(source, sourceCluster, db, limits), sideFor(target, targetCluster, db, limits)]);
+		await compareDb(mine, theirs, db, run);
 	}
 	return {checked: run.checked, discrepancies: run.discrepancies, durationMs: Math.round(performance.now() - started)};
+}
+
+function clusterOf(side: CompareSide, limits: SnapshotLimits): Promise<Side | null> {
+	return 'cluster' in side ? clusterSide(side.cluster.masters, limits) : Promise.resolve(null);
+}
+
+async function sideFor(side: CompareSide, cluster: Side | null, db: number, limits: SnapshotLimits): Promise<Side> {
+	if ('connectionFor' in side) return standaloneSide(await side.connectionFor(db), limits);
+	if (db !== 0 || cluster === null) throw new KeyferryError('verify-cluster-db', `a cluster has db 0 only; cannot compare db ${db} with it (pass dbs: [0])`);
+	return cluster;
 }
 
 interface Run {
@@ -262,6 +292,84 @@ function standaloneSide(conn: Redis, limits: SnapshotLimits): Side {
 	};
 }
 
+/** A cluster side: each key goes to the master serving its slot (CLUSTER SLOTS, read once). */
+async function clusterSide(masters: Redis[], limits: SnapshotLimits): Promise<Side> {
+	const first = masters[0];
+	if (first === undefined) throw new KeyferryError('verify-cluster', 'a cluster side needs a connection to each master');
+	const byAddress = new Map(masters.map((conn) => [`${conn.options.host ?? '127.0.0.1'}:${conn.options.port ?? 6379}`, conn]));
+	const owners = new Array<Redis | undefined>(slotCount);
+	for (const shard of await readClusterShards(first)) {
+		const conn = byAddress.get(`${shard.master.host}:${shard.master.port}`);
+		if (conn === undefined) throw new KeyferryError('verify-cluster', `no connection given for the cluster master ${shard.master.host}:${shard.master.port}`);
+		for (const [from, to] of shard.slots) owners.fill(conn, from, to + 1);
+	}
+	const ownerOf = (key: Buffer): Redis => {
+		const conn = owners[keySlot(key)];
+		if (conn === undefined) throw new KeyferryError('verify-cluster', `slot ${keySlot(key)} has no master: the cluster is not serving every slot`);
+		return conn;
+	};
+	const sides = new Map([...new Set(owners)].filter((conn): conn is Redis => conn !== undefined).map((conn) => [conn, standaloneSide(conn, limits)]));
+	let scripting = true;
+	return {
+		scanNodes: [...sides.keys()],
+		async snapshot(keys) {
+			if (!scripting) return null;
+			const out = new Array<Snapshot>(keys.length);
+			const parts = await Promise.all(
+				[...groupBy(keys, ownerOf)].map(async ([conn, group]) => ({group, snaps: await sides.get(conn)!.snapshot(group.keys)})),
+			);
+			for (const {group, snaps} of parts) {
+				if (snaps === null) {
+					scripting = false;
+					return null;
+				}
+				group.indexes.forEach((index, i) => (out[index] = snaps[i]!));
+			}
+			return out;
+		},
+		async exists(keys) {
+			const out = new Array<boolean>(keys.length);
+			// Keys of one slot share a multi-key EXISTS; the slots of one node go in one pipeline.
+			await Promise.all(
+				[...groupBy(keys, ownerOf)].map(async ([conn, nodeGroup]) => {
+					const slots = [...groupBy(nodeGroup.keys, keySlot).values()];
+					const pipeline = conn.pipeline();
+					for (const slot of slots) pipeline.exists(...slot.keys);
+					const counts = await execAll(pipeline);
+					const unsure: number[] = [];
+					slots.forEach((slot, i) => {
+						if (Number(counts[i]) === slot.keys.length) for (const index of slot.indexes) out[nodeGroup.indexes[index]!] = true;
+						else unsure.push(...slot.indexes);
+					});
+					if (unsure.length === 0) return;
+					const each = conn.pipeline();
+					for (const index of unsure) each.exists(nodeGroup.keys[index]!);
+					const found = await execAll(each);
+					unsure.forEach((index, i) => (out[nodeGroup.indexes[index]!] = Number(found[i]) === 1));
+				}),
+			);
+			return out;
+		},
+		connectionFor: ownerOf,
+	};
+}
+
+/** Keys grouped by `by`, each group with the keys' positions in `keys`. */
+function groupBy<K>(keys: Buffer[], by: (key: Buffer) => K): Map<K, {keys: Buffer[]; indexes: number[]}> {
+	const groups = new Map<K, {keys: Buffer[]; indexes: number[]}>();
+	keys.forEach((key, index) => {
+		const id = by(key);
+		let group = groups.get(id);
+		if (!group) {
+			group = {keys: [], indexes: []};
+			groups.set(id, group);
+		}
+		group.keys.push(key);
+		group.indexes.push(index);
+	});
+	return groups;
+}
+
 async function snapshots(conn: Redis, keys: Buffer[], limits: SnapshotLimits): Promise<Snapshot[]> {
 	const head = [String(limits.maxString), String(limits.maxElements), String(limits.budget)];
 	const out: Snapshot[] = [];
@@ -320,7 +428,7 @@ function sameValue(kind: number, a: Buffer | Buffer[], b: Buffer | Buffer[]): bo
 			return sameInOrder(a, b);
 		case code.zset:
 			// Equal sorted sets list the same members in the same order; scores may print differently.
-			return a.every((item, i) => item.equals(b[i]!) || (i % 2 === 1 && scoresEqual(item.toString('latin1'), b[i]!.toString('latin1'))));
+			return a.every((item, i) => item.equals(b[i]!) || (i % 2 === 1 && sameScore(item.toString('latin1'), b[i]!.toString('latin1'))));
 		case code.hash:
 			return sameInOrder(a, b) || sameFields(a, b);
 		case code.set:
@@ -354,11 +462,17 @@ function sameMembers(a: Buffer[], b: Buffer[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Scanning and concurrency
 
-async function keyspaceDbs(sides: CompareSides): Promise<number[]> {
-	const conns = await Promise.all([sides.sourceFor(0), sides.targetFor(0)]);
-	const infos = await Promise.all(conns.map((conn) => conn.info('keyspace')));
+/** Every db either side lists in INFO keyspace (a cluster: db 0). */
+async function keyspaceDbs(sides: CompareSide[]): Promise<number[]> {
 	const dbs = new Set<number>();
-	for (const info of infos) for (const db of Object.keys(parseKeyspace(parseInfo(info)))) dbs.add(Number(db));
+	for (const side of sides) {
+		if ('cluster' in side) {
+			dbs.add(0);
+			continue;
+		}
+		const info = await (await side.connectionFor(0)).info('keyspace');
+		for (const db of Object.keys(parseKeyspace(parseInfo(info)))) dbs.add(Number(db));
+	}
 	return [...dbs].sort((a, b) => a - b);
 }
 

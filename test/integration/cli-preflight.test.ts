@@ -147,8 +147,9 @@ describe('bad input', () => {
 		[['migrate', '--source', 'redis://127.0.0.1:1', '--target', 'redis://127.0.0.1:2', '--db-map', 'x'], '--db-map entries must look like SRC:DST'],
 		[['frobnicate'], 'unknown subcommand "frobnicate"'],
 		[[], 'missing subcommand'],
-		[['verify'], '"keyferry verify" is not built yet'],
-		[['rollback'], '"keyferry rollback" is not built yet'],
+		[['verify'], 'missing required flag --source'],
+		[['rollback'], 'missing required flag --state-dir'],
+		[['rollback', '--state-dir', '/nonexistent-keyferry'], 'give one of --preview or --apply'],
 	])('%j exits 2 with one line', async (args, message) => {
 		const result = await runCli(args);
 		expectCleanFailure(result, message);

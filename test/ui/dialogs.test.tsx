@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 function controls(): Controls {
-	return {advance: vi.fn(), setCopyPaused: vi.fn(), setCopyRate: vi.fn(), verifyNow: vi.fn(), quit: vi.fn(), abort: vi.fn()};
+	return {advance: vi.fn(), setCopyPaused: vi.fn(), setCopyRate: vi.fn(), verifyNow: vi.fn(), rollback: vi.fn(), quit: vi.fn(), abort: vi.fn()};
 }
 
 /** The frame from the first line of the dialog's box down. */
@@ -66,8 +66,8 @@ describe('typed confirmation', () => {
 		await view.type('cutove');
 		expect(bottom(view.frame(), 6)).toMatchInlineSnapshot(`
 			"╭─ cutover needs the stage name typed ─────────────────────────────────────────╮
-			│ Move application traffic to the target now. keyferry drains to a barrier,    │
-			│ records the cutover point and starts reverse capture.                        │
+			│ Reverse capture starts on the target. Switch the application to it and stop  │
+			│ writes to the source; keyferry shows when they stopped.                      │
 			│ Type cutover to confirm: cutove█                                             │
 			│ Enter confirm  Esc cancel                                                    │
 			╰──────────────────────────────────────────────────────────────────────────────╯"

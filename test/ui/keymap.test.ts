@@ -64,7 +64,7 @@ describe('detectGlyphs', () => {
 });
 
 function fakeControls(): Controls {
-	return {advance: vi.fn(), setCopyPaused: vi.fn(), setCopyRate: vi.fn(), verifyNow: vi.fn(), quit: vi.fn(), abort: vi.fn()};
+	return {advance: vi.fn(), setCopyPaused: vi.fn(), setCopyRate: vi.fn(), verifyNow: vi.fn(), rollback: vi.fn(), quit: vi.fn(), abort: vi.fn()};
 }
 
 function setup(stage: Stage, stageStatus: StageStatus = 'ready') {
@@ -176,6 +176,25 @@ describe('dispatchKey', () => {
 		expect(after.ui.getState().view).toBe('rollback');
 		after.press(escape);
 		expect(after.ui.getState().view).toBe('main');
+	});
+
+	it('applies the rollback from its preview after "rollback" is typed', () => {
+		const {controls, store, ui, press} = setup('done', 'running');
+		const counts = {basis: 'journal' as const, total: 1, added: 1, modified: 0, deleted: 0, byType: {string: 1}, byPrefix: {k: 1}};
+		store.setState({rollback: {entries: [{key: 'k:1', db: 0, change: 'added', keyType: 'string', diff: 'adds string (1 byte)'}], total: 1, ready: true, counts}});
+		press('r', 'a');
+		expect(ui.getState().dialog).toEqual({kind: 'typed', from: 'done', to: 'rollback', text: ''});
+		press(...chars('rollbak'), enter);
+		expect(controls.rollback).not.toHaveBeenCalled();
+		press({name: 'backspace'}, ...chars('ck'), enter);
+		expect(controls.rollback).toHaveBeenCalledOnce();
+		expect(ui.getState()).toMatchObject({dialog: null, notice: {text: 'rolling back: copying the changed keys to the source'}});
+	});
+
+	it('does not open the rollback dialog before the preview is ready', () => {
+		const {ui, press} = setup('done', 'running');
+		press('r', 'a');
+		expect(ui.getState()).toMatchObject({dialog: null, notice: {text: 'the rollback preview is not ready yet'}});
 	});
 
 	it('ignores keys once the run is over', () => {

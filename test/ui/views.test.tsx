@@ -122,7 +122,7 @@ describe('discrepancy list', () => {
 });
 
 describe('rollback preview', () => {
-	it('is available after cutover only, with a placeholder until the engine publishes the diff', async () => {
+	it('is available after cutover only, and waits for the engine to publish the diff', async () => {
 		const before = await renderConsole(populatedStore('verify'));
 		await before.press('r');
 		expect(before.lines().at(-1)).toBe('› rollback preview: available after cutover');
@@ -130,8 +130,38 @@ describe('rollback preview', () => {
 		const after = await renderConsole(populatedStore('cutover'));
 		await after.press('r');
 		expect(after.frame()).toContain('╭─ rollback preview');
-		expect(after.frame()).toContain('rollback preview: not available yet');
+		expect(after.frame()).toContain('rollback preview: starts once the cutover point is recorded');
 		await after.press(keys.escape);
 		expect(after.frame()).toContain('╭─ throughput');
+	});
+
+	it('lists what the rollback does to the source, with counts, and scrolls', async () => {
+		const entries = Array.from({length: 40}, (_, i) => ({
+			key: `user:${100 + i}`,
+			db: 0,
+			change: (['added', 'modified', 'deleted'] as const)[i % 3]!,
+			keyType: 'hash',
+			diff: `field "name" "old${i}" → "new${i}"`,
+		}));
+		const counts = {basis: 'journal' as const, total: 40, added: 14, modified: 13, deleted: 13, byType: {hash: 40}, byPrefix: {user: 40}};
+		const store = populatedStore('done', {completedStages: ['preflight', 'capture', 'copy', 'sync', 'verify', 'cutover'], rollback: {entries, total: 40, ready: true, counts}});
+		const view = await renderConsole(store);
+		await view.press('r');
+		const frame = view.frame();
+		expect(frame).toContain('rollback preview 40 key(s) · basis journal · 1-');
+		expect(frame).toContain('14 added · 13 modified · 13 deleted · hash 40 · prefixes user 40');
+		expect(frame).toMatch(/added +db0 +user:100 +field "name" "old0" → "new0"/);
+		await view.press('G');
+		expect(view.frame()).toContain('user:139');
+		expect(view.frame()).not.toContain('user:100 ');
+		await view.press('g');
+		expect(view.frame()).toContain('user:100');
+	});
+
+	it('says so when nothing changed on the target', async () => {
+		const counts = {basis: 'journal' as const, total: 0, added: 0, modified: 0, deleted: 0, byType: {}, byPrefix: {}};
+		const view = await renderConsole(populatedStore('done', {rollback: {entries: [], total: 0, ready: true, counts}}));
+		await view.press('r');
+		expect(view.frame()).toContain('no key changed on the target since cutover');
 	});
 });

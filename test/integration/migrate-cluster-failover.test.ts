@@ -1,0 +1,85 @@
+/**
+ * Target failovers in the middle of the sync never lose a write: one master hands over to its
+ * replica gracefully (CLUSTER FAILOVER: MOVED, resent in order), another is killed and its replica
+ * takes over (replies that never came, and writes the dead master acknowledged but may not have
+ * replicated: re-copied). Traffic runs throughout; the drained target equals the source.
+ */
+import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import Redis from 'ioredis';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {bundlePath} from '../helpers/cli';
+import {startCluster, startStandalone, waitFor, type TestCluster, type TestServer} from '../helpers/redis';
+import {compareAll, expectIdentical, migrateUnderTraffic} from './migrate-cluster-run';
+
+let stateRoot: string;
+let source: TestServer | undefined;
+let target: TestCluster | undefined;
+const admins: Redis[] = [];
+/** Replicas sync at once instead of after the default 5 s diskless-sync delay. */
+const fastReplicas = ['--repl-diskless-sync-delay', '0'];
+
+beforeAll(() => {
+	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
+	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
+});
+
+afterAll(async () => {
+	for (const admin of admins) admin.disconnect();
+	await Promise.all([source?.stop(), target?.stop()]);
+	rmSync(stateRoot, {recursive: true, force: true});
+});
+
+function admin(server: TestServer): Redis {
+	const client = new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1, retryStrategy: () => null});
+	client.on('error', () => {});
+	admins.push(client);
+	return client;
+}
+
+/** The replica following `master`. */
+async function replicaOf(cluster: TestCluster, master: TestServer): Promise<TestServer> {
+	for (const replica of cluster.replicas) {
+		if ((await admin(replica).info('replication')).includes(`master_port:${master.port}`)) return replica;
+	}
+	throw new Error(`no replica follows ${master.port}`);
+}
+
+async function promoted(server: TestServer): Promise<void> {
+	await waitFor(async () => (await admin(server).info('replication')).includes('role:master'), `${server.port} to become a master`, 10_000);
+}
+
+describe('keyferry migrate into a cluster whose masters fail over', () => {
+	it('loses no write through a graceful failover and a killed master', async () => {
+		[source, target] = await Promise.all([startStandalone(), startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas})]);
+		const cluster = target;
+		const graceful = await replicaOf(cluster, cluster.masters[1]!);
+		const victim = cluster.masters[2]!;
+		const heir = await replicaOf(cluster, victim);
+		const run = await migrateUnderTraffic({
+			source: {server: source},
+			target: {cluster},
+			stateRoot,
+			syncMs: 3000,
+			duringSync: async () => {
+				await new Promise((resolve) => setTimeout(resolve, 800));
+				await admin(graceful).call('CLUSTER', 'FAILOVER');
+				await promoted(graceful);
+				await new Promise((resolve) => setTimeout(resolve, 800));
+				victim.process.kill('SIGKILL');
+				await admin(heir).call('CLUSTER', 'FAILOVER', 'TAKEOVER');
+				await promoted(heir);
+			},
+		});
+		expect(run.duringSyncError).toBeUndefined();
+		expect(run.result.code, run.result.stderr).toBe(0);
+		expect(run.traffic.unexpectedErrors).toEqual([]);
+		expect(run.result.events.at(-1)).toMatchObject({type: 'summary', exitCode: 0});
+		expect(run.result.stderr).toContain('barrier passed');
+		// The killed master is reported, with the keys re-copied for it; nothing else goes wrong.
+		expect(run.warnings.some((warning) => warning.startsWith('target-connection-lost'))).toBe(true);
+		expect(run.warnings.filter((warning) => !/^target-(connection-lost|unavailable)/.test(warning))).toEqual([]);
+		expectIdentical(await compareAll({server: source}, {cluster}));
+	});
+});
