@@ -86,19 +86,18 @@ export class RespConnection {
 		const timer = setTimeout(() => {
 			connection.lose(Object.assign(new Error(`no answer within ${connectTimeoutMs} ms`), {code: 'ETIMEDOUT'}));
 		}, connectTimeoutMs);
-		try {
-			const replies = await Promise.all(steps.map((step) => connection.send(step)));
-			replies.forEach((reply, index) => {
-				if (reply instanceof RespError && !(steps[index] === auth && noPasswordConfigured.test(reply.message))) throw reply;
-			});
-			return connection;
-		} catch (error) {
-			const cause = connection.cause ?? error;
-			connection.close();
-			throw connectionError(cause, endpoint, side);
-		} finally {
-			clearTimeout(timer);
-		}
+		const outcomes = await Promise.allSettled(steps.map((step) => connection.send(step)));
+		clearTimeout(timer);
+		// The first failure in order: a refusal (maxclients, NOAUTH) comes before the closed connection it may cause.
+		let failure: unknown = null;
+		outcomes.forEach((outcome, index) => {
+			if (failure) return;
+			if (outcome.status === 'rejected') failure = connection.cause ?? outcome.reason;
+			else if (outcome.value instanceof RespError && !(steps[index] === auth && noPasswordConfigured.test(outcome.value.message))) failure = outcome.value;
+		});
+		if (!failure) return connection;
+		connection.close();
+		throw connectionError(failure, endpoint, side);
 	}
 
 	/** Sends one command; resolves with its reply (a RespError too), rejects only if the connection is lost. */

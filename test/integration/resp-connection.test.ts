@@ -161,6 +161,19 @@ describe('RespConnection', () => {
 		expect(ours.message).toBe((await refusal(connectNode(endpoint, 'target'))).message);
 	});
 
+	it('reports a server that refuses the connection (maxclients) with its own words', async () => {
+		const full = await startStandalone({args: ['--maxclients', '1']});
+		try {
+			const holder = full.client();
+			// The start-up probe's connection may still be counted: wait until the holder is the only client.
+			await waitFor(async () => (await holder.info('clients')).includes('connected_clients:1\r'), 'one client', 10_000);
+			const ours = await refusal(RespConnection.open(endpointOf(full.port), 'source'));
+			expect(ours.message).toBe(`cannot connect to the source 127.0.0.1:${full.port}: ERR max number of clients reached`);
+		} finally {
+			await full.stop();
+		}
+	});
+
 	it('rejects every pending command with connection-lost when the server dies mid-pipeline', async () => {
 		const doomed = await startStandalone();
 		try {
