@@ -17,8 +17,12 @@ export function describeEvent(event: EngineEvent): string | null {
 			return `gap on ${event.node}: ${event.message}`;
 		case 'discrepancy':
 			return `discrepancy db${event.db} ${event.key}: ${event.kind} ${event.diff}`;
-		case 'summary':
-			return `done: exit ${event.exitCode}, ${event.keysCopied} keys copied, ${event.applied} events applied`;
+		case 'summary': {
+			const parts = [`done: exit ${event.exitCode}`];
+			if (event.keysCopied > 0 || event.applied > 0) parts.push(`${event.keysCopied} keys copied`, `${event.applied} events applied`);
+			if (event.samples > 0 || event.discrepancies > 0) parts.push(`${event.samples} keys compared`, `${event.discrepancies} discrepancies`);
+			return parts.join(', ');
+		}
 		default:
 			return null;
 	}
