@@ -35,6 +35,7 @@ export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'max-memory-window', type: 'string', value: 'SIZE', description: 'captured data held in memory before reading back from disk (default 64mb)', commands: ['migrate']},
 	{name: 'verify-rate', type: 'string', value: 'N', description: 'verification samples per second during sync and verify (default 100, 0 = off)', commands: ['migrate']},
 	{name: 'verify-samples', type: 'string', value: 'N', description: 'consecutive clean samples that make the verify stage ready (default 10000)', commands: ['migrate']},
+	{name: 'auto-cutover', type: 'boolean', description: 'with --yes, also cut over by itself once verify is ready and the source has gone quiet', commands: ['migrate']},
 	{name: 'cutover-quiet', type: 'string', value: 'MS', description: 'cutover is ready once the source saw no application write for MS (default 5000)', commands: ['migrate']},
 	{name: 'pause-source-writes', type: 'string', value: 'MS', description: 'strict cutover: CLIENT PAUSE MS WRITE on every source master while draining to the cutover barrier', commands: ['migrate']},
 	{name: 'preview', type: 'boolean', description: 'list what a rollback would change on the source, key by key, and exit', commands: ['rollback']},

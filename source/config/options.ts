@@ -41,6 +41,8 @@ export interface MigrateOptions extends OutputOptions, ConnectionOptions {
 	repair: boolean;
 	/** Cutover is ready once the source saw no application write for this long. */
 	cutoverQuietMs: number;
+	/** --yes may also confirm the cutover (otherwise only an operator can). */
+	autoCutover: boolean;
 	/** Strict cutover: CLIENT PAUSE this long (WRITE) on every source master around the barrier; null = off. */
 	pauseSourceWritesMs: number | null;
 }
@@ -112,6 +114,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 	if (command === 'verify') return verifyOptions(flags, env, output);
 	if (command === 'rollback') return rollbackOptions(flags, env, output);
 
+	if (flags['autoCutover'] === true && !output.yes) throw new UsageError('--auto-cutover goes with --yes');
 	const connection = connectionOptions(flags, env);
 	const copyMode = optionalString(flags, 'copy-mode') ?? 'dump';
 	if (copyMode !== 'dump' && copyMode !== 'logical') throw new UsageError(`--copy-mode must be dump or logical, not "${copyMode}"`);
@@ -139,6 +142,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 		verifySamples: verifySamplesText === undefined ? 10_000 : parsePositiveInteger(verifySamplesText, '--verify-samples'),
 		repair: flags['repair'] === true,
 		cutoverQuietMs: optionalCount(flags, 'cutover-quiet', 5000),
+		autoCutover: flags['autoCutover'] === true,
 		pauseSourceWritesMs,
 	};
 }

@@ -95,7 +95,7 @@ export class CutoverStage {
 			emit(store, {type: 'info', message: `reverse capture running on the target ${this.reverse.master}: every write the application makes there is journaled`});
 		}
 
-		const advanced = gate.wait();
+		const advanced = gate.wait(!options.autoCutover);
 		let go = false;
 		void advanced.then(() => (go = true));
 		while (!go) {
@@ -209,6 +209,10 @@ export class CutoverStage {
 			onError: this.context.onReplayError,
 			onGap: (_from, _to, reason) => emit(store, {type: 'warning', code: 'rollback-gap', message: `reverse capture missed changes (${reason}); copying the target's keys back again`}),
 		});
+		if (this.stopping) {
+			await this.apply.stop();
+			return;
+		}
 		this.apply.failed.catch((error: unknown) => this.context.fail('rollback-failed', `reverse sync stopped: ${error instanceof Error ? error.message : String(error)}`, ExitCode.runtime));
 		await this.apply.landed(`keyferry:rollback:${store.getState().migrationId}`);
 		if (this.stopping) return;

@@ -223,7 +223,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		setStage(store, 'verify', 'running', `sampling until ${options.verifySamples} consecutive samples match`);
 		await waitUntil(() => sampler!.consecutiveClean >= options.verifySamples, (timer) => timers.push(timer));
 		setStage(store, 'verify', 'ready', `${options.verifySamples} consecutive samples match`);
-		await gate.wait();
+		// Cutover means the application moved: --yes alone never assumes that (--auto-cutover does).
+		await gate.wait(!options.autoCutover);
 		// The application moves to the target now: its writes there would read as discrepancies.
 		sampler.stop();
 		cutover = new CutoverStage({

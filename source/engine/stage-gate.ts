@@ -1,6 +1,7 @@
 /**
  * Waiting for the operator: a stage that is ready advances when `advance()` is called (Enter and
- * confirmation in the console), or at once with --yes.
+ * confirmation in the console), or at once with --yes — except where `operatorOnly` says only a
+ * person may decide (cutover, unless --auto-cutover).
  */
 export class StageGate {
 	private waiting: (() => void) | null = null;
@@ -8,9 +9,9 @@ export class StageGate {
 
 	constructor(private readonly autoAdvance: boolean) {}
 
-	/** Resolves once the operator advances (immediately with --yes). */
-	wait(): Promise<void> {
-		if (this.autoAdvance || this.advanced) {
+	/** Resolves once the operator advances (immediately with --yes, unless `operatorOnly`). */
+	wait(operatorOnly = false): Promise<void> {
+		if ((this.autoAdvance && !operatorOnly) || this.advanced) {
 			this.advanced = false;
 			return Promise.resolve();
 		}

@@ -48,7 +48,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 /** Fast stages: a few hundred verification samples, half a second of quiet before cutover. */
-const quickFlags = ['--headless', '--yes', '--verify-rate', '1000', '--verify-samples', '200', '--cutover-quiet', '500'];
+const quickFlags = ['--headless', '--yes', '--auto-cutover', '--verify-rate', '1000', '--verify-samples', '200', '--cutover-quiet', '500'];
 
 async function seed(server: TestServer): Promise<void> {
 	const client = server.client();
@@ -179,8 +179,35 @@ describe('cutover and rollback', () => {
 		expect(applied.code, applied.stderr).toBe(0);
 		expect(ready).toBe(true);
 		expect(diffs(applied)).toEqual(expected);
+		expect(applied.events.filter((event) => event.type === 'warning')).toEqual([]);
 		expect(await compareAll(source, target)).toEqual([]);
 		expect(applied.stdout + applied.stderr + journalPreview!.stdout).not.toContain('password');
+	});
+
+	it('applies from another process while the migration still runs (reverse journal basis)', async () => {
+		const [source, target] = await pair();
+		await seed(source);
+		const stateDir = mkdtempSync(join(stateRoot, 'live-'));
+		let applied: CliResult | undefined;
+		const migrated = await migrateToDone(['--state-dir', stateDir, '--source', source.url, '--target', target.url], async (child) => {
+			await changeTarget(target);
+			let stopping = false;
+			applied = await runCli(['rollback', '--state-dir', stateDir, '--headless', '--apply', '--yes'], {
+				timeoutMs: 30_000,
+				onEvent: (event, rollbackChild) => {
+					if (stopping || event.type !== 'stage' || event['stage'] !== 'rollback' || event['status'] !== 'ready') return;
+					stopping = true;
+					rollbackChild.kill('SIGTERM');
+				},
+			});
+			child.kill('SIGTERM');
+		});
+		expect(migrated.code, migrated.stderr).toBe(0);
+		expect(applied!.code, applied!.stderr).toBe(0);
+		expect(diffs(applied!)).toEqual(expected);
+		expect(applied!.events.find((event) => event.type === 'rollback-summary')).toMatchObject({basis: 'journal'});
+		expect([...migrated.events, ...applied!.events].filter((event) => event.type === 'warning')).toEqual([]);
+		expect(await compareAll(source, target)).toEqual([]);
 	});
 
 	it('keeps the console preview current after cutover and rolls back in the migrate process', async () => {
@@ -208,6 +235,7 @@ describe('cutover and rollback', () => {
 		expect(await run).toBe(0);
 		const applied = store.getState().feed.filter((item) => item.event.type === 'rollback-diff').map((item) => item.event as {key: string; change: string});
 		expect(Object.fromEntries(applied.map((event) => [event.key, event.change]))).toEqual(expected);
+		expect(store.getState().feed.filter((item) => item.event.type === 'warning' || item.event.type === 'error')).toEqual([]);
 		expect(await compareAll(source, target)).toEqual([]);
 	});
 

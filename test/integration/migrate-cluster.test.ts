@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {bundlePath} from '../helpers/cli';
 import {startCluster, startStandalone, type TestCluster, type TestServer} from '../helpers/redis';
-import {compareAll, expectIdentical, migrateUnderTraffic, type Run} from './migrate-cluster-run';
+import {compareAll, expectDrained, expectIdentical, migrateUnderTraffic, type Run} from './migrate-cluster-run';
 
 let stateRoot: string;
 const running: Array<TestServer | TestCluster> = [];
@@ -38,14 +38,11 @@ async function cluster(): Promise<TestCluster> {
 }
 
 function expectClean(run: Run): void {
-	expect(run.result.code, run.result.stderr).toBe(0);
+	expectDrained(run);
 	expect(run.stages).toEqual(expect.arrayContaining(['capture:ready', 'copy:ready', 'sync:running']));
 	expect(run.traffic.unexpectedErrors).toEqual([]);
 	expect(run.traffic.ops).toBeGreaterThan(3000);
-	const summary = run.result.events.at(-1)!;
-	expect(summary).toMatchObject({type: 'summary', exitCode: 0});
-	expect(summary['keysCopied']).toBeGreaterThan(700);
-	expect(run.result.stderr).toContain('barrier passed');
+	expect(run.result.events.at(-1)!['keysCopied']).toBeGreaterThan(700);
 	expect(run.warnings).toEqual([]);
 }
 

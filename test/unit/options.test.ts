@@ -77,3 +77,11 @@ describe('resolveCommand', () => {
 		expect(resolve([], {version: true})).toEqual({command: 'version'});
 	});
 });
+
+describe('cutover under --yes', () => {
+	it('needs --auto-cutover to cut over without an operator', () => {
+		expect((resolve(['migrate'], {...base, yes: true}) as MigrateOptions).autoCutover).toBe(false);
+		expect((resolve(['migrate'], {...base, yes: true, autoCutover: true}) as MigrateOptions).autoCutover).toBe(true);
+		expect(() => resolve(['migrate'], {...base, autoCutover: true})).toThrow('--auto-cutover goes with --yes');
+	});
+});
