@@ -4,7 +4,7 @@
  * of the rollback (source now → source after), type-aware: which fields, members, elements or
  * stream entries change, cut after a few with a count of the rest.
  */
-import {scoresEqual, ttlMatches} from '../verify/compare-key';
+import {sameScore, ttlMatches} from '../verify/compare-key';
 import {formatTtl, printableValue} from '../verify/discrepancy';
 
 export type RollbackChange = 'added' | 'modified' | 'deleted';
@@ -52,7 +52,7 @@ function valueChanges(source: KeySnapshot, target: KeySnapshot): string[] {
 				pairs(source.value as Buffer[]),
 				pairs(target.value as Buffer[]),
 				'member',
-				(x, y) => scoresEqual(x.toString('latin1'), y.toString('latin1')),
+				(x, y) => sameScore(x.toString('latin1'), y.toString('latin1')),
 				(v) => `score ${v.toString('latin1')}`,
 			);
 		case 'set':

@@ -95,7 +95,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		const byStream = new Map<MasterStream, Buffer[]>();
 		for (const key of keys) {
 			const stream = sourceBySlot ? streams.find((candidate) => candidate.address === sourceBySlot[keySlot(key)]) : streams[0];
-			if (stream) byStream.set(stream, [...(byStream.get(stream) ?? []), key]);
+			if (!stream) continue;
+			const listed = byStream.get(stream);
+			if (listed) listed.push(key);
+			else byStream.set(stream, [key]);
 		}
 		for (const [stream, streamKeys] of byStream) {
 			for (const db of sourceDbsOf(targetDb, stream.dbs, dbMap)) stream.copier.recopy(db, streamKeys);

@@ -224,6 +224,8 @@ export class Applier {
 			return;
 		}
 		if (source.type === 'changed' || source.type === 'unsupported') return;
+		// The target is knowingly behind on a key whose re-copy has not landed yet.
+		if (this.options.copier.isStale(read.db, read.key)) return;
 		const sourceExpireAt = source.pttl >= 0 ? line.ts / 1000 + source.pttl + this.options.skewMs : null;
 		void this.options.writer.transaction(this.options.mapDb(read.db), snapshotCommands(read.key, read.type)).then((reply) => {
 			if (!Array.isArray(reply)) return;

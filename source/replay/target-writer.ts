@@ -16,7 +16,7 @@ export class TargetWriter implements ReplayWriter {
 	private db = -1;
 	private inFlight = 0;
 	private last: Promise<RespReply | Error> = Promise.resolve(null);
-	private room: (() => void) | null = null;
+	private roomWaiters: Array<() => void> = [];
 	private readonly maxInFlight: number;
 
 	constructor(
@@ -44,22 +44,19 @@ export class TargetWriter implements ReplayWriter {
 		return this.track(['EXEC']);
 	}
 
-	/** Resolves when there is room for more in-flight commands. */
+	/** Resolves when there is room for more in-flight commands (several appliers may wait at once). */
 	async waitForRoom(): Promise<void> {
 		while (this.inFlight >= this.maxInFlight) {
-			await new Promise<void>((resolve) => {
-				this.room = resolve;
-			});
+			await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
 		}
 	}
 
-	/** Resolves once every command sent so far has been answered. */
+	/**
+	 * Resolves once every command sent before the call has been answered: replies come back in
+	 * order on the one connection, so the last one sent is the one to wait for.
+	 */
 	async drain(): Promise<void> {
-		let last: Promise<unknown>;
-		do {
-			last = this.last;
-			await last;
-		} while (last !== this.last);
+		await this.last;
 	}
 
 	get pending(): number {
@@ -93,10 +90,10 @@ export class TargetWriter implements ReplayWriter {
 
 	private settle(): void {
 		this.inFlight--;
-		if (this.room && this.inFlight < this.maxInFlight / 2) {
-			const room = this.room;
-			this.room = null;
-			room();
+		if (this.roomWaiters.length > 0 && this.inFlight < this.maxInFlight / 2) {
+			const waiters = this.roomWaiters;
+			this.roomWaiters = [];
+			for (const wake of waiters) wake();
 		}
 	}
 }

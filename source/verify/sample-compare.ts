@@ -5,7 +5,7 @@
  */
 import type {LogicalValue} from '../copy/logical-read';
 import type {DiscrepancyRecord} from '../engine/events';
-import {scoresEqual} from './compare-key';
+import {sameScore} from './compare-key';
 import {discrepancy, formatTtl, printableValue} from './discrepancy';
 
 export interface SampleSnapshots {
@@ -48,7 +48,7 @@ function compareValues(source: LogicalValue, target: LogicalValue): string | nul
 		case 'hash':
 			return compareMaps(pairs(source.value as Buffer[]), pairs(target.value as Buffer[]), 'field', (x, y) => x.equals(y));
 		case 'zset':
-			return compareMaps(pairs(source.value as Buffer[]), pairs(target.value as Buffer[]), 'member', (x, y) => scoresEqual(x.toString(), y.toString()));
+			return compareMaps(pairs(source.value as Buffer[]), pairs(target.value as Buffer[]), 'member', (x, y) => sameScore(x.toString(), y.toString()));
 		case 'list': {
 			const a = source.value as Buffer[];
 			const b = target.value as Buffer[];

@@ -213,7 +213,7 @@ describe('cutover and rollback', () => {
 	it('keeps the console preview current after cutover and rolls back in the migrate process', async () => {
 		const [source, target] = await pair();
 		await seed(source);
-		const flags = {source: source.url, target: target.url, stateDir: mkdtempSync(join(stateRoot, 'console-')), headless: true, yes: true, verifyRate: '1000', verifySamples: '200', cutoverQuiet: '500', color: true};
+		const flags = {source: source.url, target: target.url, stateDir: mkdtempSync(join(stateRoot, 'console-')), headless: true, yes: true, autoCutover: true, verifyRate: '1000', verifySamples: '200', cutoverQuiet: '500', color: true};
 		const options = resolveCommand({input: ['migrate'], flags, env: {}, stdoutIsTTY: false}) as MigrateOptions;
 		const store = createKeyferryStore({migrationId: 'in-process'});
 		const run = runMigrate(options, store);
