@@ -5,7 +5,7 @@
  * afterAll.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -56,6 +56,8 @@ export interface StartOptions {
 	/** Extra redis-server arguments, e.g. ['--requirepass', 'secret']. */
 	args?: string[];
 	password?: string;
+	/** Serve TLS only (test/helpers/tls.ts makes the files); the URL is then rediss://. */
+	tls?: {ca: string; cert: string; key: string};
 }
 
 export async function startStandalone(options: StartOptions = {}): Promise<TestServer> {
@@ -72,8 +74,11 @@ export async function startStandalone(options: StartOptions = {}): Promise<TestS
 
 async function launch(port: number, options: StartOptions): Promise<TestServer> {
 	const dir = mkdtempSync(join(tmpdir(), 'keyferry-redis-'));
+	const tls = options.tls;
 	const args = [
-		'--port', String(port),
+		...(tls
+			? ['--tls-port', String(port), '--port', '0', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+			: ['--port', String(port)]),
 		'--bind', '127.0.0.1',
 		'--dir', dir,
 		'--save', '',
@@ -87,6 +92,7 @@ async function launch(port: number, options: StartOptions): Promise<TestServer> 
 	const child = spawn(redisServerBinary, args, {stdio: 'ignore'});
 	live.add(child);
 	const clients: Redis[] = [];
+	const tlsOptions = tls ? {tls: {ca: readFileSync(tls.ca)}} : {};
 	let exited = false;
 	child.on('exit', () => {
 		exited = true;
@@ -94,11 +100,11 @@ async function launch(port: number, options: StartOptions): Promise<TestServer> 
 	});
 	const server: TestServer = {
 		port,
-		url: `redis://127.0.0.1:${port}`,
+		url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
 		dir,
 		process: child,
 		client() {
-			const client = new Redis({host: '127.0.0.1', port, password: options.password, lazyConnect: false, maxRetriesPerRequest: 2});
+			const client = new Redis({host: '127.0.0.1', port, password: options.password, lazyConnect: false, maxRetriesPerRequest: 2, ...tlsOptions});
 			// Tests kill servers on purpose; a client's reconnect errors must not flood the output.
 			client.on('error', () => {});
 			clients.push(client);
@@ -114,15 +120,15 @@ async function launch(port: number, options: StartOptions): Promise<TestServer> 
 			rmSync(dir, {recursive: true, force: true});
 		},
 	};
-	await waitForPing(port, options.password, () => exited);
+	await waitForPing(port, options.password, tlsOptions, () => exited);
 	return server;
 }
 
-async function waitForPing(port: number, password: string | undefined, exited: () => boolean): Promise<void> {
+async function waitForPing(port: number, password: string | undefined, tlsOptions: {tls?: {ca: Buffer}}, exited: () => boolean): Promise<void> {
 	const deadline = Date.now() + 10_000;
 	while (Date.now() < deadline) {
 		if (exited()) throw new Error(`redis-server on port ${port} exited at start`);
-		const client = new Redis({host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0});
+		const client = new Redis({host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, ...tlsOptions});
 		client.on('error', () => {});
 		try {
 			await client.connect();
