@@ -11,7 +11,8 @@
  * writev batch whatever the readers or the disk do.
  */
 import {closeSync, fdatasync, fsyncSync, openSync, writev, writevSync} from 'node:fs';
-import {mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle} from 'node:fs/promises';
+import {mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle} from 'node:fs/promises';
+import {writeJsonAtomic} from '../engine/atomic-json';
 import {join} from 'node:path';
 import {KeyferryError} from '../errors';
 import {MonitorParser, truncationMark, type MonitorEntry} from './monitor-parser';
@@ -255,17 +256,7 @@ export class Journal {
 				throw new KeyferryError('journal-checkpoint', `checkpoint ${appliedOffset} is outside the journal (0..${this.appended})`);
 			}
 			if (appliedOffset <= this.savedCheckpoint && this.savedCheckpoint <= this.appended) return;
-			const path = join(this.dir, checkpointFile);
-			const temporary = `${path}.tmp`;
-			const file = await open(temporary, 'w');
-			try {
-				await file.writeFile(JSON.stringify({applied: appliedOffset, at: Date.now()}));
-				await file.sync();
-			} finally {
-				await file.close();
-			}
-			await rename(temporary, path);
-			await syncDirectory(this.dir);
+			await writeJsonAtomic(join(this.dir, checkpointFile), {applied: appliedOffset, at: Date.now()});
 			this.savedCheckpoint = appliedOffset;
 			// The newest segment stays: it is where appends go.
 			while (this.segments.length > 1 && this.segments[0]!.start + this.segments[0]!.size <= appliedOffset) {
@@ -644,18 +635,5 @@ async function lastByte(path: string, size: number): Promise<number | undefined>
 		return buf[0];
 	} finally {
 		await file.close();
-	}
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-	try {
-		const handle = await open(dir, 'r');
-		try {
-			await handle.sync();
-		} finally {
-			await handle.close();
-		}
-	} catch {
-		// Not every platform can fsync a directory; the rename is still atomic.
 	}
 }

@@ -5,7 +5,7 @@
  */
 import {join} from 'node:path';
 import {KeyferryError} from '../errors';
-import {readJson, writeJsonAtomic} from './atomic-json';
+import {readJson, writeJsonAtomic} from '../engine/atomic-json';
 
 export const cutoverFileName = 'cutover.json';
 

@@ -7,7 +7,7 @@
 import {join} from 'node:path';
 import {KeyferryError} from '../errors';
 import type {NodeEndpoint} from '../redis/endpoint';
-import {readJson, writeJsonAtomic} from './atomic-json';
+import {readJson, writeJsonAtomic} from '../engine/atomic-json';
 
 export const migrationFileName = 'migration.json';
 

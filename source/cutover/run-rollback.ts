@@ -24,6 +24,7 @@ import {completeKeys, newTag, readUntilTag, scanFilesUntilTag, sendTag} from './
 import {publishPreview} from './rollback-follower';
 import {describeKeys, resolveUnknownKeys, summarize, type RollbackItem} from './rollback-preview';
 import {openRollbackSides, type RollbackSides} from './rollback-sides';
+import {stopSignals} from '../engine/stop-signals';
 
 /** On a terminal without --yes: show the preview, then ask for "rollback" typed. */
 export interface RollbackPrompt {
@@ -39,14 +40,7 @@ const tagTimeoutMs = 10_000;
 export async function runRollback(options: RollbackOptions, store: KeyferryStore, prompt?: RollbackPrompt): Promise<number> {
 	const counters = new Counters();
 	const publisher = startStatsPublisher(store, counters);
-	let stopRequested: () => void = () => {};
-	const stopped = new Promise<'stop'>((resolve) => {
-		stopRequested = () => resolve('stop');
-	});
-	let aborted: () => void = () => {};
-	const abortedPromise = new Promise<'abort'>((resolve) => {
-		aborted = () => resolve('abort');
-	});
+	const {stopped, aborted: abortedPromise, requestStop: stopRequested, requestAbort: aborted} = stopSignals();
 	let lost: (error: KeyferryError) => void = () => {};
 	const captureLost = new Promise<never>((_resolve, reject) => {
 		lost = reject;

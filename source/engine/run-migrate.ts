@@ -12,20 +12,14 @@ import {startStatsPublisher} from './stats-publisher';
 import {emit, setStage, type KeyferryStore} from './store';
 import type {Stage} from './stages';
 import {startPipeline, type Pipeline} from './pipeline';
+import {stopSignals} from './stop-signals';
 
 export async function runMigrate(options: MigrateOptions, store: KeyferryStore): Promise<number> {
 	const counters = new Counters();
 	const publisher = startStatsPublisher(store, counters);
 	const gate = new StageGate(options.yes);
 	let pipeline: Pipeline | null = null;
-	let stopRequested: () => void = () => {};
-	const stopped = new Promise<'stop'>((resolve) => {
-		stopRequested = () => resolve('stop');
-	});
-	let aborted: () => void = () => {};
-	const abortedPromise = new Promise<'abort'>((resolve) => {
-		aborted = () => resolve('abort');
-	});
+	const {stopped, aborted: abortedPromise, requestStop: stopRequested, requestAbort: aborted} = stopSignals();
 
 	store.setState({
 		controls: {

@@ -6,42 +6,10 @@
  * which the traffic generator shares.
  */
 import Redis, {Cluster} from 'ioredis';
+import {Random} from '../../source/demo/random';
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same dataset and the same traffic. */
-export class Rng {
-	private state: number;
-
-	constructor(seed: number) {
-		this.state = seed >>> 0;
-	}
-
-	next(): number {
-		this.state = (this.state + 0x6d2b79f5) >>> 0;
-		let t = this.state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	}
-
-	/** Integer in [0, n). */
-	int(n: number): number {
-		return Math.floor(this.next() * n);
-	}
-
-	/** Integer in [low, high]. */
-	range(low: number, high: number): number {
-		return low + this.int(high - low + 1);
-	}
-
-	chance(p: number): boolean {
-		return this.next() < p;
-	}
-
-	pick<T>(items: readonly T[]): T {
-		if (items.length === 0) throw new Error('pick from an empty list');
-		return items[this.int(items.length)] as T;
-	}
-
+/** The demo's deterministic PRNG (same seed, same dataset and traffic), plus random bytes. */
+export class Rng extends Random {
 	bytes(length: number): Buffer {
 		const buffer = Buffer.allocUnsafe(length);
 		for (let i = 0; i < length; i++) buffer[i] = this.int(256);

@@ -8,14 +8,12 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {ChildProcess} from 'node:child_process';
-import Redis from 'ioredis';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {resolveCommand, type MigrateOptions} from '../../source/config/options';
-import type {DiscrepancyRecord} from '../../source/engine/events';
 import {runMigrate} from '../../source/engine/run-migrate';
 import {createKeyferryStore} from '../../source/engine/store';
-import {fullCompare} from '../../source/verify/full-compare';
 import {bundlePath, runCli, type CliResult} from '../helpers/cli';
+import {compareStandalone} from '../helpers/migration';
 import {startStandalone, type TestServer} from '../helpers/redis';
 
 const servers: TestServer[] = [];
@@ -100,22 +98,6 @@ function diffs(result: CliResult): Record<string, string> {
 	return Object.fromEntries(result.events.filter((event) => event.type === 'rollback-diff').map((event) => [String(event['key']), String(event['change'])]));
 }
 
-async function compareAll(source: TestServer, target: TestServer): Promise<DiscrepancyRecord[]> {
-	const found: DiscrepancyRecord[] = [];
-	const clients: Redis[] = [];
-	const open = (server: TestServer) => async (db: number) => {
-		const client = new Redis({host: '127.0.0.1', port: server.port, db});
-		clients.push(client);
-		return client;
-	};
-	try {
-		await fullCompare({sourceFor: open(source), targetFor: open(target)}, {ttlToleranceMs: 1000, onDiscrepancy: (record) => found.push(record)});
-	} finally {
-		for (const client of clients) client.disconnect();
-	}
-	return found;
-}
-
 /** Runs migrate until stage done (cutover recorded, reverse capture running); `atDone` runs then, with the child. */
 function migrateToDone(args: string[], atDone: (child: ChildProcess) => Promise<void>, timeoutMs = 60_000): Promise<CliResult> {
 	let reached = false;
@@ -180,7 +162,7 @@ describe('cutover and rollback', () => {
 		expect(ready).toBe(true);
 		expect(diffs(applied)).toEqual(expected);
 		expect(applied.events.filter((event) => event.type === 'warning')).toEqual([]);
-		expect(await compareAll(source, target)).toEqual([]);
+		expect(await compareStandalone(source, target)).toEqual([]);
 		expect(applied.stdout + applied.stderr + journalPreview!.stdout).not.toContain('password');
 	});
 
@@ -207,7 +189,7 @@ describe('cutover and rollback', () => {
 		expect(diffs(applied!)).toEqual(expected);
 		expect(applied!.events.find((event) => event.type === 'rollback-summary')).toMatchObject({basis: 'journal'});
 		expect([...migrated.events, ...applied!.events].filter((event) => event.type === 'warning')).toEqual([]);
-		expect(await compareAll(source, target)).toEqual([]);
+		expect(await compareStandalone(source, target)).toEqual([]);
 	});
 
 	it('keeps the console preview current after cutover and rolls back in the migrate process', async () => {
@@ -236,7 +218,7 @@ describe('cutover and rollback', () => {
 		const applied = store.getState().feed.filter((item) => item.event.type === 'rollback-diff').map((item) => item.event as {key: string; change: string});
 		expect(Object.fromEntries(applied.map((event) => [event.key, event.change]))).toEqual(expected);
 		expect(store.getState().feed.filter((item) => item.event.type === 'warning' || item.event.type === 'error')).toEqual([]);
-		expect(await compareAll(source, target)).toEqual([]);
+		expect(await compareStandalone(source, target)).toEqual([]);
 	});
 
 	it('strict cutover: source writes wait out the pause placed before the barrier', async () => {
