@@ -2,6 +2,8 @@
  * keyferry's entry point: parse flags (meow), then the one switch point between the Ink console
  * (a TTY) and the headless JSON-lines reporter. Exit codes are README's.
  */
+import {createWriteStream, mkdirSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {helpText} from './source/config/help';
@@ -11,7 +13,8 @@ import {askRollbackConfirmation, formatRollbackPreview} from './source/cutover/r
 import {runDemo} from './source/demo/run-demo';
 import {newMigrationId} from './source/engine/migration-id';
 import {runMigrate} from './source/engine/run-migrate';
-import {createKeyferryStore, type KeyferryStore} from './source/engine/store';
+import {stateDirFor} from './source/engine/state-dir';
+import {createKeyferryStore, emit, type KeyferryStore} from './source/engine/store';
 import {describeError, ExitCode} from './source/errors';
 import {startJsonLinesReporter} from './source/headless/json-lines';
 import {startStderrLog} from './source/headless/stderr-log';
@@ -63,7 +66,7 @@ async function migrate(options: MigrateOptions): Promise<number> {
 		if (options.preflightOnly) return await runPreflightText(store, options);
 		const glyphs = detectGlyphs(process.env, {ascii: options.ascii, color: options.color});
 		const engine = runMigrate(options, store);
-		await runConsole(store, glyphs);
+		await runConsole(store, glyphs, goHeadlessOnHangup(store, options));
 		return await engine;
 	} finally {
 		signals();
@@ -130,7 +133,31 @@ async function runPreflightText(store: KeyferryStore, options: MigrateOptions): 
 	return exitCode;
 }
 
-/** First SIGINT/SIGTERM drains to a barrier; a second one aborts (exit 130). SIGHUP is ignored. */
+/**
+ * A dropped SSH session must not stop a migration: on SIGHUP, or on the first write the dead
+ * terminal refuses (EIO), the console is taken down and the run goes on headless, its JSON lines
+ * appended to keyferry.log in the state dir.
+ */
+function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions): AbortSignal {
+	const detach = new AbortController();
+	const streams = [process.stdout, process.stderr, process.stdin];
+	const hangup = () => {
+		if (detach.signal.aborted) return;
+		detach.abort();
+		const path = join(stateDirFor(options, store.getState().migrationId), 'keyferry.log');
+		mkdirSync(dirname(path), {recursive: true});
+		const log = createWriteStream(path, {flags: 'a', mode: 0o600});
+		log.on('error', () => {});
+		startJsonLinesReporter(store, log);
+		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless; log: ${path}`});
+	};
+	process.on('SIGHUP', hangup);
+	// Later writes to the dead terminal fail too; they must never take the process down.
+	for (const stream of streams) stream.on('error', hangup);
+	return detach.signal;
+}
+
+/** First SIGINT/SIGTERM drains to a barrier; a second one aborts (exit 130). SIGHUP never stops a run. */
 function handleSignals(store: KeyferryStore): () => void {
 	let count = 0;
 	const onSignal = () => {
@@ -139,13 +166,18 @@ function handleSignals(store: KeyferryStore): () => void {
 		else store.getState().controls.abort();
 	};
 	const ignore = () => {};
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
-	process.on('SIGHUP', ignore);
+	// Ink's signal-exit (v3) re-raises a signal to kill the process when the listeners on it number
+	// exactly its own subscribers; a second listener of ours keeps that count from ever matching.
+	const handlers: Array<[NodeJS.Signals, () => void]> = [
+		['SIGINT', onSignal],
+		['SIGTERM', onSignal],
+		['SIGHUP', ignore],
+		['SIGINT', ignore],
+		['SIGTERM', ignore],
+	];
+	for (const [signal, handler] of handlers) process.on(signal, handler);
 	return () => {
-		process.off('SIGINT', onSignal);
-		process.off('SIGTERM', onSignal);
-		process.off('SIGHUP', ignore);
+		for (const [signal, handler] of handlers) process.off(signal, handler);
 	};
 }
 

@@ -42,6 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 	const signals = handleSignals(store, setup);
 	let servers: LocalServer[] = [];
 	let traffic: Traffic | null = null;
+	let sentBefore = 0;
 	try {
 		const binary = findRedisServer(process.env);
 		const root = makeScratchDir('keyferry-demo-');
@@ -71,14 +72,31 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 		throwIfStopped(setup.signal);
 		emit(store, {type: 'info', message: `demo: seeded ${options.keys} keys in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`});
 
-		if (options.rate > 0) {
-			traffic = startTraffic({
-				port: source.port,
+		const application = (server: LocalServer) =>
+			startTraffic({
+				port: server.port,
 				rate: options.rate,
 				plan,
 				onError: (message) => emit(store, {type: 'warning', code: 'demo-traffic', message: `demo application: ${message}`}),
 			});
+		if (options.rate > 0) {
+			traffic = application(source);
 			emit(store, {type: 'info', message: `demo: application traffic on the source: ${options.rate} writes/s (logins, counters, feeds, events)`});
+			// The demo plays the operator's part of the cutover checklist: once cutover starts, the
+			// application moves to the target, so its writes to the source stop.
+			const switchOver = store.subscribe((state, previous) => {
+				if (state.stage !== 'cutover' || previous.stage === 'cutover' || !traffic) return;
+				switchOver();
+				const old = traffic;
+				traffic = null;
+				void old.stop().then((stats) => {
+					sentBefore = stats.commands;
+					if (store.getState().exitCode !== null) return;
+					traffic = application(target);
+					emit(store, {type: 'info', message: 'demo: the application now writes to the target; its writes to the source stopped'});
+				});
+			});
+			cleanups.push(async () => switchOver());
 		}
 
 		const migrate = migrateOptions(options, source, target, join(root.path, 'state'));
@@ -93,7 +111,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 	} finally {
 		signals.remove();
 		stopSetupLog();
-		const sent = traffic ? (await traffic.stop()).commands : 0;
+		const sent = sentBefore + (traffic ? (await traffic.stop()).commands : 0);
 		for (const cleanup of cleanups.reverse()) await cleanup();
 		if (servers.length > 0) {
 			process.stderr.write(`keyferry demo: both redis-servers stopped, files removed; the application sent ${sent} writes\n`);
@@ -102,13 +120,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 }
 
 /**
- * The demo's migration is exactly `keyferry migrate --source … --target …` with the demo's output
- * flags: the CLI's own parser fills in every default.
+ * The demo's migration is `keyferry migrate --source … --target …` with the demo's output flags
+ * and a verify stage sized for a demo (2,000 clean samples at 400/s, a few seconds instead of
+ * the production default of 10,000 at 100/s): the CLI's own parser fills in every other default.
  */
 function migrateOptions(options: DemoOptions, source: LocalServer, target: LocalServer, stateDir: string): MigrateOptions {
 	const command = resolveCommand({
 		input: ['migrate'],
-		flags: {source: source.url, target: target.url, stateDir, headless: options.headless, yes: options.yes, ascii: options.ascii, color: options.color},
+		flags: {source: source.url, target: target.url, stateDir, headless: options.headless, yes: options.yes, ascii: options.ascii, color: options.color, verifyRate: '400', verifySamples: '2000'},
 		env: {},
 		stdoutIsTTY: !options.headless,
 	});

@@ -28,6 +28,7 @@ import {Sampler} from '../verify/sampler';
 import type {Counters} from './counters';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
+import {stateDirFor} from './state-dir';
 
 export interface PipelineContext {
 	options: MigrateOptions;
@@ -64,6 +65,7 @@ interface MasterStream {
 }
 
 const maxDrainRounds = 10;
+const writerDrainMs = 2000;
 
 /** Lag small enough to call the target "in sync". */
 const syncedLagEvents = 1000;
@@ -71,7 +73,7 @@ const syncedLagEvents = 1000;
 export async function startPipeline(context: PipelineContext): Promise<Pipeline> {
 	const {options, preflight, store, counters, gate} = context;
 	const report = preflight.report;
-	const stateDir = options.stateDir ?? join('.keyferry', store.getState().migrationId);
+	const stateDir = stateDirFor(options, store.getState().migrationId);
 	mkdirSync(stateDir, {recursive: true});
 	counters.keysTotal = report.source.totalKeys;
 
@@ -194,6 +196,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		sampler?.stop();
 		for (const timer of timers) clearInterval(timer);
 		await closeStreams(streams);
+		// Writes already sent get their replies before the connection closes (bounded: the target may be gone).
+		await Promise.race([writer.drain(), new Promise((resolve) => setTimeout(resolve, writerDrainMs).unref())]);
 		closeWriter();
 	};
 	const stopAll = async () => {

@@ -15,9 +15,10 @@ const maxFps = 10;
 /**
  * Mounts Ink on process.stdout/stdin (only ever called when stdout is a TTY). Ctrl+C quits
  * gracefully the first time and aborts the second (the keymap's interrupt entry). Resolves once
- * the store's exitCode is set and that final frame is drawn.
+ * the store's exitCode is set and that final frame is drawn, or at once when `detach` fires (the
+ * terminal is gone: nothing more may be drawn).
  */
-export function runConsole(store: KeyferryStore, options: ConsoleOptions): Promise<void> {
+export function runConsole(store: KeyferryStore, options: ConsoleOptions, detach?: AbortSignal): Promise<void> {
 	const instance = render(<App store={store} options={options} />, {
 		stdout: options.ascii ? asciiStream(process.stdout) : process.stdout,
 		stdin: process.stdin,
@@ -35,6 +36,14 @@ export function runConsole(store: KeyferryStore, options: ConsoleOptions): Promi
 		// One frame interval lets React commit the exit state; unmount then draws it as the last frame.
 		setTimeout(() => instance.unmount(), 1000 / maxFps);
 	};
+	detach?.addEventListener('abort', () => {
+		unsubscribe();
+		try {
+			instance.unmount();
+		} catch {
+			// The terminal is already gone; there is nothing left to restore.
+		}
+	});
 	if (store.getState().exitCode !== null) finish();
 	else {
 		unsubscribe = store.subscribe((state) => {

@@ -18,6 +18,7 @@ import {compareKey} from './compare-key';
 import {DiscrepancyLog} from './discrepancy-log';
 import {fullCompare} from './full-compare';
 import {Connections, openSide, type KeyPool, type VerifySide} from './verify-sides';
+import {stateDirFor} from '../engine/state-dir';
 
 /**
  * Verify's own stats. StatsSnapshot has no slot for them, so they ride along in the store's
@@ -115,7 +116,7 @@ export async function runVerify(options: VerifyOptions, store: KeyferryStore): P
 		store.setState({source: source.shown, target: target.shown});
 		if (stop.signal.aborted) return stoppedEarly();
 
-		log = openLog(options.stateDir ?? join('.keyferry', store.getState().migrationId));
+		log = openLog(stateDirFor(options, store.getState().migrationId));
 		const file = log;
 		emit(store, {type: 'info', message: `comparing ${describeSide(source)} with ${describeSide(target)}; discrepancies are saved in ${file.path}`});
 		const onDiscrepancy = (record: DiscrepancyRecord) => {
