@@ -149,7 +149,7 @@ function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions): Abor
 		const log = createWriteStream(path, {flags: 'a', mode: 0o600});
 		log.on('error', () => {});
 		startJsonLinesReporter(store, log);
-		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless; log: ${path}`});
+		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless as pid ${process.pid} (kill -TERM ${process.pid} drains and stops it); log: ${path}`});
 	};
 	process.on('SIGHUP', hangup);
 	// Later writes to the dead terminal fail too; they must never take the process down.
