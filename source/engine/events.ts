@@ -21,6 +21,8 @@ export interface StatsSnapshot {
 	captureRate: number;
 	recopies: number;
 	samples: number;
+	/** Verification samples compared per second. */
+	sampleRate: number;
 	discrepancies: number;
 	journalBytes: number;
 }

@@ -29,6 +29,7 @@ import type {Counters} from './counters';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
 import {stateDirFor} from './state-dir';
+import {DiscrepancyLog} from '../verify/discrepancy-log';
 
 export interface PipelineContext {
 	options: MigrateOptions;
@@ -187,6 +188,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
 	let sampler: Sampler | undefined;
+	/** discrepancies.jsonl in the state dir, opened at the first confirmed discrepancy. */
+	let discrepancies: DiscrepancyLog | undefined;
 	let cutover: CutoverStage | undefined;
 	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
 	let forwardStopped = false;
@@ -194,6 +197,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		if (forwardStopped) return;
 		forwardStopped = true;
 		sampler?.stop();
+		discrepancies?.close();
+		discrepancies = undefined;
 		for (const timer of timers) clearInterval(timer);
 		await closeStreams(streams);
 		// Writes already sent get their replies before the connection closes (bounded: the target may be gone).
@@ -267,6 +272,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			ttlToleranceMs: 1000,
 			repair: options.repair,
 			onDiscrepancy: (record, repaired) => {
+				discrepancies ??= DiscrepancyLog.open(stateDir);
+				discrepancies.append(record);
 				emit(store, {type: 'discrepancy', ...record});
 				if (repaired) emit(store, {type: 'info', message: `re-copying ${record.key} (db ${record.db}) to repair it`});
 			},

@@ -13,8 +13,8 @@ export interface StatsPublisher {
 }
 
 export function startStatsPublisher(store: KeyferryStore, counters: Counters, intervalMs = 100): StatsPublisher {
-	let last = {at: Date.now(), captured: counters.captured, applied: counters.applied, copied: counters.keysCopied};
-	let rates = {captureRate: 0, applyRate: 0, copyRate: 0};
+	let last = {at: Date.now(), captured: counters.captured, applied: counters.applied, copied: counters.keysCopied, samples: counters.samples};
+	let rates = {captureRate: 0, applyRate: 0, copyRate: 0, sampleRate: 0};
 
 	const flush = (rollSecond = false) => {
 		const now = Date.now();
@@ -24,8 +24,9 @@ export function startStatsPublisher(store: KeyferryStore, counters: Counters, in
 				captureRate: Math.round((counters.captured - last.captured) / seconds),
 				applyRate: Math.round((counters.applied - last.applied) / seconds),
 				copyRate: Math.round((counters.keysCopied - last.copied) / seconds),
+				sampleRate: Math.round((counters.samples - last.samples) / seconds),
 			};
-			last = {at: now, captured: counters.captured, applied: counters.applied, copied: counters.keysCopied};
+			last = {at: now, captured: counters.captured, applied: counters.applied, copied: counters.keysCopied, samples: counters.samples};
 		}
 		const state = store.getState();
 		const lag = Math.max(0, counters.captured - counters.applied);

@@ -102,6 +102,7 @@ export function emptyStats(stage: Stage = 'preflight'): StatsSnapshot {
 		captureRate: 0,
 		recopies: 0,
 		samples: 0,
+		sampleRate: 0,
 		discrepancies: 0,
 		journalBytes: 0,
 	};

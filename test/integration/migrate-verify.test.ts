@@ -3,6 +3,8 @@
  * heavy traffic, find differences planted on the target, and repair them with --repair.
  */
 import type {ChildProcess} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {runCli} from '../helpers/cli';
 import {migrationFixture} from '../helpers/migration';
@@ -94,7 +96,8 @@ describe('live verification', () => {
 		for (let i = 0; i < 50; i++) await writer.set(`k:${i}`, String(i));
 		let planted = false;
 		let stopping = false;
-		const result = await runCli(['migrate', '--headless', '--yes', '--verify-rate', '500', '--state-dir', stateDir(), '--source', source.url, '--target', target.url], {
+		const dir = stateDir();
+		const result = await runCli(['migrate', '--headless', '--yes', '--verify-rate', '500', '--state-dir', dir, '--source', source.url, '--target', target.url], {
 			timeoutMs: 60_000,
 			onEvent: (event, child) => {
 				if (event.type === 'stage' && event['stage'] === 'sync' && !planted) {
@@ -110,5 +113,9 @@ describe('live verification', () => {
 		expect(result.code).toBe(3);
 		expect(result.events.find((event) => event.type === 'discrepancy')).toMatchObject({kind: 'missing', db: 0});
 		expect(result.events.at(-1)).toMatchObject({type: 'summary', exitCode: 3});
+		const saved = readFileSync(join(dir, 'discrepancies.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as {key: string; kind: string});
+		expect(saved.length).toBeGreaterThan(0);
+		expect(saved[0]).toMatchObject({kind: 'missing'});
+		expect(saved[0]!.key).toMatch(/^k:\d+$/);
 	}, 120_000);
 });
