@@ -1,7 +1,8 @@
 /**
  * `npm run media`: records the real `keyferry demo` in a 100x30 tmux pane, advancing the stages
  * with the keys an operator presses, and renders what the terminal showed into media/: one still
- * per stage (preflight, capture, copy, sync, the quit dialog, after quitting) and media/demo.svg,
+ * per stage (preflight, capture, copy, sync, verify, cutover, the rollback preview, the quit
+ * dialog, after quitting) and media/demo.svg,
  * the whole run as an animation (a frame every half second, idle stretches shortened).
  *
  * Needs tmux and redis-server. Runs on a private tmux socket; everything it started is stopped at
@@ -141,6 +142,29 @@ async function record(): Promise<void> {
 	await waitFor('sync to be ready', shows(/sync is ready/));
 	await sleep(6000);
 	await still('sync', 'keyferry demo · sync');
+
+	await press('Enter');
+	await press('y', 200);
+	await waitFor('verify to be ready', shows(/verify is ready/));
+	await sleep(1500);
+	await still('verify', 'keyferry demo · verify');
+
+	// Cutover wants its name typed; the demo then moves its application to the target.
+	await press('Enter', 800);
+	await tmux('send-keys', '-t', 'media', '-l', 'cutover');
+	await sleep(600);
+	await still('cutover-confirm', 'keyferry demo · cutover, typed confirmation');
+	await press('Enter');
+	await waitFor('cutover to be ready', shows(/cutover is ready/), 30_000);
+	await sleep(1000);
+	await still('cutover', 'keyferry demo · cutover checklist');
+	await press('Enter');
+	await press('y', 200);
+	await waitFor('the cutover point to be recorded', shows(/done: reverse capture running/), 30_000);
+	await sleep(3000);
+	await press('r', 2500);
+	await still('rollback-preview', 'keyferry demo · rollback preview');
+	await press('Escape', 800);
 
 	await press('q', 1500);
 	await still('quit-dialog', 'keyferry demo · quit');
