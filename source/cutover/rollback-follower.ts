@@ -47,10 +47,14 @@ export class RollbackFollower {
 		this.position = options.from;
 		this.reader = options.journal.reader(options.from);
 		this.loop = this.follow();
-		this.loop.catch((error: unknown) => options.onWarning('rollback-preview', `the rollback preview stopped following the target: ${String(error)}`));
+		this.loop.catch((error: unknown) => {
+			if (!this.stopped) options.onWarning('rollback-preview', `the rollback preview stopped following the target: ${String(error)}`);
+		});
 		options.store.setState({rollback: {entries: [], total: 0, ready: false, counts: summarize([], 'journal')}});
 		this.timer = setInterval(() => {
 			this.refreshing = this.refreshing.then(() => this.refresh()).catch((error: unknown) => {
+				// A refresh cut short by the shutdown closing its connections is not worth a warning.
+				if (this.stopped) return;
 				options.onWarning('rollback-preview', `cannot compare the changed keys: ${error instanceof Error ? error.message : String(error)}`);
 			});
 		}, options.refreshMs ?? 1000);
