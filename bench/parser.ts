@@ -17,6 +17,7 @@ import {join} from 'node:path';
 import Redis from 'ioredis';
 import {MonitorParser, parseMonitorLine, type MonitorCommand} from '../source/capture/monitor-parser';
 import {startStandalone} from '../test/helpers/redis';
+import {Random} from '../source/demo/random';
 
 const lineCount = 1_000_000;
 const outDir = join(import.meta.dirname, 'out');
@@ -34,14 +35,8 @@ function log(text: string): void {
 
 /** Deterministic PRNG: the same workload every time. */
 function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	const generator = new Random(seed);
+	return () => generator.next();
 }
 
 async function record(): Promise<Buffer> {

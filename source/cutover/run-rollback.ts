@@ -24,7 +24,7 @@ import {completeKeys, newTag, readUntilTag, scanFilesUntilTag, sendTag} from './
 import {publishPreview} from './rollback-follower';
 import {describeKeys, resolveUnknownKeys, summarize, type RollbackItem} from './rollback-preview';
 import {openRollbackSides, type RollbackSides} from './rollback-sides';
-import {stopSignals} from '../engine/stop-signals';
+import {gracefulQuit, stopSignals} from '../engine/stop-signals';
 
 /** On a terminal without --yes: show the preview, then ask for "rollback" typed. */
 export interface RollbackPrompt {
@@ -49,12 +49,7 @@ export async function runRollback(options: RollbackOptions, store: KeyferryStore
 	store.setState({
 		controls: {
 			...store.getState().controls,
-			quit: () => {
-				if (store.getState().stopping) return;
-				store.setState({stopping: true});
-				emit(store, {type: 'info', message: 'stopping: draining to a barrier'});
-				stopRequested();
-			},
+			quit: gracefulQuit(store, stopRequested),
 			abort: () => aborted(),
 		},
 	});

@@ -12,7 +12,7 @@ import {startStatsPublisher} from './stats-publisher';
 import {emit, setStage, type KeyferryStore} from './store';
 import type {Stage} from './stages';
 import {startPipeline, type Pipeline} from './pipeline';
-import {stopSignals} from './stop-signals';
+import {gracefulQuit, stopSignals} from './stop-signals';
 
 export async function runMigrate(options: MigrateOptions, store: KeyferryStore): Promise<number> {
 	const counters = new Counters();
@@ -41,12 +41,7 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 			rollback: () => {
 				if (!(pipeline?.rollback() ?? false)) emit(store, {type: 'info', message: 'rollback: nothing to roll back yet (after cutover, once the preview is ready)'});
 			},
-			quit: () => {
-				if (store.getState().stopping) return;
-				store.setState({stopping: true});
-				emit(store, {type: 'info', message: 'stopping: draining to a barrier'});
-				stopRequested();
-			},
+			quit: gracefulQuit(store, stopRequested),
 			abort: () => aborted(),
 		},
 	});

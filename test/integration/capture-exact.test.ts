@@ -12,16 +12,11 @@ import {Journal, type JournalReader, type JournalRecord} from '../../source/capt
 import {MonitorParser, type MonitorCommand, type MonitorEntry} from '../../source/capture/monitor-parser';
 import {Counters} from '../../source/engine/counters';
 import {startStandalone, type TestServer} from '../helpers/redis';
+import {Random} from '../../source/demo/random';
 
 function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	const generator = new Random(seed);
+	return () => generator.next();
 }
 
 interface Sent {

@@ -7,6 +7,7 @@ import {
 	type MonitorCommand,
 	type MonitorEntry,
 } from '../../source/capture/monitor-parser';
+import {Random} from '../../source/demo/random';
 
 /** Redis' sdscatrepr, for building lines the way the server does. */
 function repr(bytes: Buffer): string {
@@ -38,14 +39,8 @@ const b = (text: string) => Buffer.from(text, 'latin1');
 
 /** Deterministic PRNG so a failure reproduces. */
 function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	const generator = new Random(seed);
+	return () => generator.next();
 }
 
 describe('parseMonitorLine: headers', () => {
