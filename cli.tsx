@@ -2,7 +2,7 @@
  * keyferry's entry point: parse flags (meow), then the one switch point between the Ink console
  * (a TTY) and the headless JSON-lines reporter. Exit codes are README's.
  */
-import {createWriteStream, mkdirSync} from 'node:fs';
+import {mkdirSync, openSync, writeSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
@@ -146,9 +146,17 @@ function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions): Abor
 		detach.abort();
 		const path = join(stateDirFor(options, store.getState().migrationId), 'keyferry.log');
 		mkdirSync(dirname(path), {recursive: true});
-		const log = createWriteStream(path, {flags: 'a', mode: 0o600});
-		log.on('error', () => {});
-		startJsonLinesReporter(store, log);
+		// Written synchronously: the process may exit right after the summary line.
+		const fd = openSync(path, 'a', 0o600);
+		startJsonLinesReporter(store, {
+			write: (text: string) => {
+				try {
+					writeSync(fd, text);
+				} catch {
+					// A full disk must not stop the migration; the store still has everything.
+				}
+			},
+		});
 		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless as pid ${process.pid} (kill -TERM ${process.pid} drains and stops it); log: ${path}`});
 	};
 	process.on('SIGHUP', hangup);
@@ -166,20 +174,17 @@ function handleSignals(store: KeyferryStore): () => void {
 		else store.getState().controls.abort();
 	};
 	const ignore = () => {};
-	// Ink's signal-exit (v3) re-raises a signal to kill the process when the listeners on it number
-	// exactly its own subscribers; a second listener of ours keeps that count from ever matching.
 	const handlers: Array<[NodeJS.Signals, () => void]> = [
 		['SIGINT', onSignal],
 		['SIGTERM', onSignal],
 		['SIGHUP', ignore],
-		['SIGINT', ignore],
-		['SIGTERM', ignore],
 	];
 	for (const [signal, handler] of handlers) process.on(signal, handler);
 	return () => {
 		for (const [signal, handler] of handlers) process.off(signal, handler);
 	};
 }
+
 
 function reportStartupError(error: unknown, argv: string[]): number {
 	const {code, message, exitCode} = describeError(error);

@@ -3,7 +3,6 @@
  * event becomes one line as it is appended; a `stats` line follows once a second; the `summary`
  * line is last. Buffers never reach here (keys in events are printable strings).
  */
-import type {Writable} from 'node:stream';
 import type {EngineEvent} from '../engine/events';
 import type {FeedEntry, KeyferryStore} from '../engine/store';
 
@@ -12,7 +11,12 @@ export interface JsonLinesReporter {
 	stop(): void;
 }
 
-export function startJsonLinesReporter(store: KeyferryStore, out: Writable, statsIntervalMs = 1000): JsonLinesReporter {
+/** Where the lines go: stdout, or a log file. */
+export interface LineSink {
+	write(text: string): unknown;
+}
+
+export function startJsonLinesReporter(store: KeyferryStore, out: LineSink, statsIntervalMs = 1000): JsonLinesReporter {
 	let printed = 0;
 	const write = (ts: number, event: EngineEvent | ({type: 'stats'} & object)) => {
 		out.write(`${JSON.stringify({...event, ts})}\n`);

@@ -9,6 +9,8 @@ export type {ConsoleOptions} from './console-options';
 export {detectGlyphs} from './console-options';
 export {App} from './app';
 
+const ownedSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Frames per second at most; the store itself changes at 10 Hz. */
 const maxFps = 10;
 
@@ -19,6 +21,7 @@ const maxFps = 10;
  * terminal is gone: nothing more may be drawn).
  */
 export function runConsole(store: KeyferryStore, options: ConsoleOptions, detach?: AbortSignal): Promise<void> {
+	const ours = new Map(ownedSignals.map((signal) => [signal, new Set(process.listeners(signal))]));
 	const instance = render(<App store={store} options={options} />, {
 		stdout: options.ascii ? asciiStream(process.stdout) : process.stdout,
 		stdin: process.stdin,
@@ -30,6 +33,13 @@ export function runConsole(store: KeyferryStore, options: ConsoleOptions, detach
 		// newline (every frame shorter than the terminal), leaving a stale first line. The standard
 		// renderer rewrites the frame in one write inside a synchronized-update block, which does not flicker.
 	});
+	// Ink's signal-exit (v3) adds listeners while mounting and re-raises a signal to kill the process
+	// whenever the listener count happens to equal its subscriber count. The CLI owns these signals
+	// (drain on the first, abort on the second, survive SIGHUP) and unmounts the console on every
+	// way out, so only the listeners that were there before the mount stay.
+	for (const signal of ownedSignals) {
+		for (const listener of process.listeners(signal)) if (!ours.get(signal)!.has(listener)) process.off(signal, listener);
+	}
 	let unsubscribe = () => {};
 	const finish = () => {
 		unsubscribe();

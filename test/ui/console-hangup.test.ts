@@ -34,14 +34,16 @@ describe('a dropped terminal', () => {
 		expect(await terminal.waitFor(/press Enter to advance/, 0, 20_000)).not.toBeNull();
 		terminal.child.kill('SIGKILL');
 		const log = join(stateDir, 'keyferry.log');
-		await waitFor(async () => existsSync(log) && readFileSync(log, 'utf8').includes('terminal closed'), 'the hangup log line', 10_000);
+		await waitFor(async () => existsSync(log) && readFileSync(log, 'utf8').includes('terminal closed'), 'the hangup log line', 20_000);
 		const pid = Number(/as pid (\d+)/.exec(readFileSync(log, 'utf8'))?.[1]);
 		expect(pid).toBeGreaterThan(0);
 		// Still alive and still working: writes on the source keep being captured.
 		await source.client().set('after-hangup', 'yes');
 		expect(() => process.kill(pid, 0)).not.toThrow();
 		process.kill(pid, 'SIGTERM');
-		await waitFor(async () => readFileSync(log, 'utf8').includes('"type":"summary"'), 'the summary', 15_000);
+		await waitFor(async () => readFileSync(log, 'utf8').includes('"type":"summary"'), 'the summary', 30_000).catch((error: Error) => {
+			throw new Error(`${error.message}; the log (${log}) ends with: ${readFileSync(log, 'utf8').slice(-300)}`);
+		});
 		const summary = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as {type: string; exitCode?: number}).at(-1);
 		expect(summary).toMatchObject({type: 'summary', exitCode: 0});
 		await waitFor(async () => {
@@ -52,5 +54,5 @@ describe('a dropped terminal', () => {
 				return true;
 			}
 		}, 'the process to exit', 10_000);
-	}, 60_000);
+	}, 90_000);
 });

@@ -1,17 +1,10 @@
 import './setup';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {emit} from '../../source/engine/store';
-import {cleanup, renderConsole} from './render-console';
+import {cleanup, renderConsole, useFrozenClock} from './render-console';
 import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
 
-beforeEach(() => {
-	vi.useFakeTimers({toFake: ['Date']});
-	vi.setSystemTime(fixedNow);
-});
-afterEach(() => {
-	cleanup();
-	vi.useRealTimers();
-});
+useFrozenClock();
 
 describe('the console at 80x24', () => {
 	it('shows every pane', async () => {

@@ -1,17 +1,10 @@
 import './setup';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import type {Controls} from '../../source/engine/store';
-import {cleanup, keys, renderConsole} from './render-console';
+import {cleanup, keys, renderConsole, useFrozenClock} from './render-console';
 import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
 
-beforeEach(() => {
-	vi.useFakeTimers({toFake: ['Date']});
-	vi.setSystemTime(fixedNow);
-});
-afterEach(() => {
-	cleanup();
-	vi.useRealTimers();
-});
+useFrozenClock();
 
 function controls(): Controls {
 	return {advance: vi.fn(), setCopyPaused: vi.fn(), setCopyRate: vi.fn(), verifyNow: vi.fn(), rollback: vi.fn(), quit: vi.fn(), abort: vi.fn()};

@@ -11,17 +11,10 @@ import {QueuePane} from '../../source/ui/panes/queue-pane';
 import {StageBar} from '../../source/ui/panes/stage-bar';
 import {ThroughputPane} from '../../source/ui/panes/throughput-pane';
 import {notify} from '../../source/ui/ui-store';
-import {cleanup, renderPane} from './render-console';
+import {cleanup, renderPane, useFrozenClock} from './render-console';
 import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
 
-beforeEach(() => {
-	vi.useFakeTimers({toFake: ['Date']});
-	vi.setSystemTime(fixedNow);
-});
-afterEach(() => {
-	cleanup();
-	vi.useRealTimers();
-});
+useFrozenClock();
 
 describe('Header', () => {
 	it('shows both servers, versions, the migration id and the elapsed time', async () => {

@@ -10,6 +10,8 @@ import {App} from '../../source/ui/app';
 import {ConsoleProvider} from '../../source/ui/console-context';
 import {createTheme} from '../../source/ui/theme';
 import {createUiStore, type UiStore} from '../../source/ui/ui-store';
+import {afterEach, beforeEach, vi} from 'vitest';
+import {fixedNow} from './fixtures/populated-store';
 
 export const keys = {
 	enter: '\r',
@@ -93,3 +95,15 @@ export async function renderPane(node: ReactNode, store: KeyferryStore, options:
 }
 
 export {cleanup};
+
+/** Every console test sees the same wall clock (elapsed times, log timestamps) and unmounts after itself. */
+export function useFrozenClock(): void {
+	beforeEach(() => {
+		vi.useFakeTimers({toFake: ['Date']});
+		vi.setSystemTime(fixedNow);
+	});
+	afterEach(() => {
+		cleanup();
+		vi.useRealTimers();
+	});
+}

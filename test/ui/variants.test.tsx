@@ -5,16 +5,9 @@ import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
 
 // Colors are what this file checks: chalk decides its color level when Ink is first imported.
 process.env['FORCE_COLOR'] = '1';
-const {cleanup, keys, renderConsole} = await import('./render-console');
+const {cleanup, keys, renderConsole, useFrozenClock} = await import('./render-console');
 
-beforeEach(() => {
-	vi.useFakeTimers({toFake: ['Date']});
-	vi.setSystemTime(fixedNow);
-});
-afterEach(() => {
-	cleanup();
-	vi.useRealTimers();
-});
+useFrozenClock();
 
 const colorCode = /\u001B\[(?:3[0-8]|9[0-7]|4[0-8]|10[0-7])[;m]/;
 const strip = (text: string) => text.replace(/\u001B\[[0-9;]*m/g, '');

@@ -2,17 +2,10 @@ import './setup';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import type {DiscrepancyRecord} from '../../source/engine/events';
 import {emit} from '../../source/engine/store';
-import {cleanup, keys, renderConsole} from './render-console';
+import {cleanup, keys, renderConsole, useFrozenClock} from './render-console';
 import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
 
-beforeEach(() => {
-	vi.useFakeTimers({toFake: ['Date']});
-	vi.setSystemTime(fixedNow);
-});
-afterEach(() => {
-	cleanup();
-	vi.useRealTimers();
-});
+useFrozenClock();
 
 function manyDiscrepancies(count: number): DiscrepancyRecord[] {
 	return Array.from({length: count}, (_, i) => ({key: `order:${1000 + i}`, db: 0, kind: i % 2 ? 'ttl' : 'value', diff: `total ${i} != ${i + 1}`}));
