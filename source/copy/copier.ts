@@ -154,6 +154,19 @@ export class Copier {
 		return (await this.scanClient.callBuffer('COMMAND', 'GETKEYS', ...args)) as Buffer[];
 	}
 
+	/** Which of `keys` exist in `db` now: an unmarked read, for the sweep of target keys gone from the source. */
+	async exists(db: number, keys: Buffer[]): Promise<boolean[]> {
+		const pipeline = this.typeClient.pipeline();
+		pipeline.select(db);
+		for (const key of keys) pipeline.exists(key);
+		const results = (await pipeline.exec()) ?? [];
+		return keys.map((_, index) => {
+			const [error, count] = results[index + 1] ?? [null, 1];
+			// An unreadable answer counts as present: the sweep then leaves the key to the rescan.
+			return error !== null || Number(count) > 0;
+		});
+	}
+
 	barrier(key: Buffer): Promise<void> {
 		return this.markers[0]!.barrier(key);
 	}

@@ -64,6 +64,8 @@ export class MarkerConnection {
 	readonly pending: PendingLine[] = [];
 	private head = 0;
 	private db = -1;
+	/** Set after a capture gap: this connection's lines are ignored until this ECHO shows. */
+	private syncTag: Buffer | null = null;
 
 	private constructor(
 		readonly connection: RespConnection,
@@ -151,6 +153,34 @@ export class MarkerConnection {
 				if (error || reply instanceof RespError) reject(error ?? reply);
 			});
 		});
+	}
+
+	/**
+	 * A capture gap: a read not placed yet may have run while MONITOR was down, so its line
+	 * never comes, and the lines that do come can no longer be matched in order. Every such read
+	 * is voided (returned, for the caller to re-copy) and a unique ECHO is sent; lines from this
+	 * connection are skipped until it shows. Barriers are placed again after it.
+	 */
+	resync(tag: Buffer): MarkedRead[] {
+		const voided = [...new Set(this.pending.slice(this.head).map((line) => line.read))];
+		this.pending.length = 0;
+		this.head = 0;
+		this.syncTag = tag;
+		this.connection.write(['ECHO', tag]);
+		for (const read of voided) {
+			if (read.kind !== 'barrier') continue;
+			this.track(read, ['echo']);
+			this.connection.write(['ECHO', read.key]);
+		}
+		return voided.filter((read) => read.kind !== 'barrier');
+	}
+
+	/** While resyncing, consumes one of this connection's lines; false once in step again. */
+	skipUntilSynced(args: Buffer[]): boolean {
+		if (!this.syncTag) return false;
+		const command = (args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+		if (command === 'echo' && args[1]?.equals(this.syncTag)) this.syncTag = null;
+		return true;
 	}
 
 	/** The next pending line, if its command matches; consumed. */

@@ -11,6 +11,7 @@ import {Journal} from '../capture/journal';
 import {startSourceGuard} from '../capture/source-guard';
 import type {MigrateOptions} from '../config/options';
 import {Copier} from '../copy/copier';
+import {sweepTarget} from '../copy/target-sweep';
 import {CutoverStage} from '../cutover/cutover-stage';
 import {describeError, ExitCode} from '../errors';
 import type {NodeFacts} from '../preflight/report-types';
@@ -116,6 +117,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	const streams: MasterStream[] = [];
 	const healthBySource = new Map<string, NodeHealth>();
 	let copying = true;
+	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
+	let forwardStopped = false;
 	try {
 		for (const master of preflight.sourceMasters) {
 			streams.push(await openMasterStream(master));
@@ -172,8 +175,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			copying: () => copying,
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
-				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master`);
+				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
 				for (const db of dbs) copier.rescan(db);
+				void sweepMaster(address);
 			},
 			onApplied: (offset) => {
 				if (Date.now() - lastCheckpoint < 1000) return;
@@ -185,14 +189,39 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		return {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
 	}
 
+	/**
+	 * Target keys that the master at `address` should hold but no longer has are re-copied, which
+	 * deletes them at their marker: MONITOR never showed those deletes (a gap, a restart).
+	 */
+	async function sweepMaster(address: string): Promise<void> {
+		const stream = streams.find((candidate) => candidate.address === address);
+		if (!stream) return;
+		const sourceFor = (key: Buffer) => (!sourceBySlot || sourceBySlot[keySlot(key)] === address ? stream.copier : null);
+		const targetDbs = [...new Set(stream.dbs.map(mapDb))];
+		try {
+			let missing = 0;
+			for (const targetDb of targetDbs) {
+				const swept = await sweepTarget({
+					targets: preflight.targetMasters,
+					targetDb,
+					sourceDbs: sourceDbsOf(targetDb, stream.dbs, dbMap),
+					sourceFor,
+					stopped: () => forwardStopped,
+				});
+				missing += swept.missing;
+			}
+			emit(store, {type: 'info', message: `sweep of ${address}: ${missing} target key(s) gone from the source, deleting them in stream order`});
+		} catch (error) {
+			warn('sweep-failed', `sweep of target keys for ${address} failed: ${describeError(error).message}; run verify --full after sync`);
+		}
+	}
+
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
 	let sampler: Sampler | undefined;
 	/** discrepancies.jsonl in the state dir, opened at the first confirmed discrepancy. */
 	let discrepancies: DiscrepancyLog | undefined;
 	let cutover: CutoverStage | undefined;
-	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
-	let forwardStopped = false;
 	const stopForward = async () => {
 		if (forwardStopped) return;
 		forwardStopped = true;

@@ -4,6 +4,7 @@
  * lines from keyferry's marker connections place copied payloads, re-copies and barriers at their
  * exact point. See DESIGN.md, "The ordered stream and markers".
  */
+import {randomUUID} from 'node:crypto';
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
 import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-read';
@@ -104,6 +105,7 @@ export class Applier {
 	private async applyRecord(record: JournalRecord): Promise<void> {
 		const {entry} = record;
 		if (entry.kind === 'gap') {
+			this.resyncMarkers();
 			this.options.onGap(entry.fromMs, entry.toMs, entry.reason);
 			return;
 		}
@@ -120,7 +122,18 @@ export class Applier {
 		this.applyApplicationLine(entry);
 	}
 
+	/** Reads whose lines a gap may have swallowed are read again (DESIGN: "when in doubt, re-copy"). */
+	private resyncMarkers(): void {
+		for (const marker of this.markersByAddress.values()) {
+			const tag = Buffer.from(`keyferry:resync:${randomUUID()}`);
+			for (const read of marker.resync(tag)) {
+				if (read.kind === 'dump' || read.kind === 'logical') this.options.copier.recopy(read.db, [read.key]);
+			}
+		}
+	}
+
 	private async applyMarker(marker: MarkerConnection, line: MonitorCommand): Promise<void> {
+		if (marker.skipUntilSynced(line.args)) return;
 		const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
 		const pending = marker.take(command);
 		if (!pending) {
