@@ -39,6 +39,11 @@ export function describeError(error: unknown): {code: string; message: string; e
 	return {code: 'internal', message: oneLine(message), exitCode: ExitCode.runtime};
 }
 
+/** Line breaks become spaces; other control characters are shown escaped, so none reaches the terminal raw. */
 function oneLine(text: string): string {
-	return text.replace(/\s*\n\s*/g, ' ').trim();
+	return text
+		.replace(/\s*[\r\n]+\s*/g, ' ')
+		.replace(/\t/g, ' ')
+		.replace(/[\u0000-\u001f\u007f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`)
+		.trim();
 }

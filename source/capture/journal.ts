@@ -12,7 +12,7 @@
  */
 import {closeSync, fdatasync, fsyncSync, openSync, writev, writevSync} from 'node:fs';
 import {mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle} from 'node:fs/promises';
-import {writeJsonAtomic} from '../engine/atomic-json';
+import {stateFileError, writeJsonAtomic} from '../engine/atomic-json';
 import {join} from 'node:path';
 import {KeyferryError} from '../errors';
 import {MonitorParser, truncationMark, type MonitorEntry} from './monitor-parser';
@@ -142,16 +142,29 @@ export class Journal {
 			for (const name of names) {
 				const path = join(dir, name);
 				const info = await stat(path);
-				segments.push({start: Number(segmentPattern.exec(name)![1]), size: info.size, path, fd: null, sealed: true});
+				const start = Number(segmentPattern.exec(name)![1]);
+				if (!info.isFile()) throw stateFileError(`journal segment ${path} is not a file`);
+				if (!Number.isSafeInteger(start + info.size)) throw stateFileError(`journal segment ${path} has an offset no journal reaches: the journal is damaged`);
+				segments.push({start, size: info.size, path, fd: null, sealed: true});
 				lastWriteMs = Math.max(lastWriteMs, info.mtimeMs);
 			}
-			// A crash can leave a segment short of where the next one starts; zero-fill keeps every
-			// later offset valid, and the zeros read back as malformed lines, so nothing passes silently.
+			// A crash can leave a segment short of where the next one starts, by at most the bytes not
+			// yet written (the memory window and one write). Zero-fill keeps every later offset valid;
+			// the zeros end with an LF, so they read back as one malformed line of their own and
+			// nothing passes silently or swallows the next segment's first line. Anything else
+			// (overlapping segments, a hole no crash leaves) is damage keyferry does not guess about.
+			const largestHole = 2 * Math.max(options.maxMemoryWindow || 0, defaultMaxMemoryWindow) + maxWriteBatch;
 			for (let i = 0; i + 1 < segments.length; i++) {
 				const segment = segments[i]!;
-				const expected = segments[i + 1]!.start - segment.start;
+				const next = segments[i + 1]!;
+				const expected = next.start - segment.start;
+				if (segment.size > expected) throw stateFileError(`journal segment ${segment.path} runs past the start of ${next.path}: the journal is damaged`);
+				if (expected - segment.size > largestHole) {
+					throw stateFileError(`journal segment ${segment.path} ends ${expected - segment.size} bytes before ${next.path} starts, more than a crash leaves: the journal is damaged`);
+				}
 				if (segment.size < expected) {
 					await truncate(segment.path, expected);
+					await writeByte(segment.path, expected - 1, 0x0a);
 					segment.size = expected;
 				}
 			}
@@ -162,7 +175,8 @@ export class Journal {
 				const saved = JSON.parse(await readFile(join(dir, checkpointFile), 'utf8')) as {applied?: unknown};
 				if (typeof saved.applied === 'number' && Number.isSafeInteger(saved.applied)) checkpointed = saved.applied;
 			} catch {
-				// No checkpoint yet.
+				// None yet, or unreadable: then no segment counts as applied and none is deleted until
+				// the next checkpoint rewrites the file. Keeping too much is safe; deleting is not.
 			}
 			const journal = new Journal(dir, options, segments, end, checkpointed, Math.round(lastWriteMs));
 			if (last && last.size > 0 && (await lastByte(last.path, last.size)) !== 0x0a) {
@@ -624,6 +638,15 @@ function closeQuietly(fd: number): void {
 		closeSync(fd);
 	} catch {
 		// Already closed; nothing left to release.
+	}
+}
+
+async function writeByte(path: string, position: number, byte: number): Promise<void> {
+	const file = await open(path, 'r+');
+	try {
+		await file.write(Buffer.from([byte]), 0, 1, position);
+	} finally {
+		await file.close();
 	}
 }
 

@@ -7,6 +7,7 @@ import {minDatasetKeys} from '../demo/keyspace';
 import {UsageError} from '../errors';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {camelCase, flagByName, flagSpecs, kebabCase, type Subcommand} from './flags';
+import {inputText} from './input-text';
 import {parseRedisUrl} from './redis-url';
 import {parseDbMap, parsePositiveInteger, parseSize} from './values';
 
@@ -99,9 +100,9 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 	if (flags['help'] === true) return {command: 'help'};
 	if (flags['version'] === true) return {command: 'version'};
 	if (name === undefined) throw new UsageError('missing subcommand: migrate, verify, rollback or demo');
-	if (!subcommands.includes(name as Subcommand)) throw new UsageError(`unknown subcommand "${name}"; expected migrate, verify, rollback or demo`);
+	if (!subcommands.includes(name as Subcommand)) throw new UsageError(`unknown subcommand "${inputText(name)}"; expected migrate, verify, rollback or demo`);
 	const command = name as Subcommand;
-	if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (extra.length > 0) throw new UsageError(`unexpected argument "${inputText(extra[0]!)}"`);
 	checkFlagsBelong(command, flags);
 
 	const output: OutputOptions = {
@@ -117,7 +118,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 	if (flags['autoCutover'] === true && !output.yes) throw new UsageError('--auto-cutover goes with --yes');
 	const connection = connectionOptions(flags, env);
 	const copyMode = optionalString(flags, 'copy-mode') ?? 'dump';
-	if (copyMode !== 'dump' && copyMode !== 'logical') throw new UsageError(`--copy-mode must be dump or logical, not "${copyMode}"`);
+	if (copyMode !== 'dump' && copyMode !== 'logical') throw new UsageError(`--copy-mode must be dump or logical, not "${inputText(copyMode)}"`);
 	const dbMapText = optionalString(flags, 'db-map');
 	const copyRateText = optionalString(flags, 'copy-rate');
 	const windowText = optionalString(flags, 'max-memory-window');
@@ -207,7 +208,7 @@ function checkFlagsBelong(command: Subcommand, flags: Record<string, unknown>): 
 	for (const [key, value] of Object.entries(flags)) {
 		const name = kebabCase(key);
 		const spec = flagByName.get(name);
-		if (!spec) throw new UsageError(`unknown flag --${name}`);
+		if (!spec) throw new UsageError(`unknown flag --${inputText(name)}`);
 		// The parser reports every boolean flag, given or not; only a set one can be out of place.
 		if (spec.type === 'boolean' && value === (spec.default ?? false)) continue;
 		if (!spec.commands.includes(command)) throw new UsageError(`--${name} does not apply to "keyferry ${command}"`);
@@ -247,7 +248,7 @@ function readCa(file: string): Buffer {
 	try {
 		return readFileSync(file);
 	} catch {
-		throw new UsageError(`--tls-ca: cannot read ${file}`);
+		throw new UsageError(`--tls-ca: cannot read ${inputText(file)}`);
 	}
 }
 
@@ -259,7 +260,7 @@ function applyEnvPassword(endpoint: NodeEndpoint, password: string | undefined):
 function optionalCount(flags: Record<string, unknown>, name: string, fallback: number): number {
 	const text = optionalString(flags, name);
 	if (text === undefined) return fallback;
-	if (!/^\d+$/.test(text.trim())) throw new UsageError(`--${name} must be a whole number, not "${text}"`);
+	if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text.trim()))) throw new UsageError(`--${name} must be a whole number, not "${inputText(text)}"`);
 	return Number(text.trim());
 }
 

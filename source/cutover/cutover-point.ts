@@ -4,8 +4,7 @@
  * the reverse journal begins and which target connections were keyferry's own.
  */
 import {join} from 'node:path';
-import {KeyferryError} from '../errors';
-import {readJson, writeJsonAtomic} from '../engine/atomic-json';
+import {readJson, stateFileError, writeJsonAtomic} from '../engine/atomic-json';
 
 export const cutoverFileName = 'cutover.json';
 
@@ -53,9 +52,9 @@ export function writeCutoverPoint(stateDir: string, point: CutoverPoint): Promis
 export async function readCutoverPoint(stateDir: string): Promise<CutoverPoint | null> {
 	const path = cutoverPath(stateDir);
 	const raw = await readJson(path);
-	if (raw === null) return null;
+	if (raw === undefined) return null;
 	const point = parseCutoverPoint(raw);
-	if (!point) throw new KeyferryError('state-file', `${path} is not a cutover point keyferry wrote`);
+	if (!point) throw stateFileError(`${path} is not a cutover point keyferry wrote`);
 	return point;
 }
 

@@ -7,6 +7,7 @@ import {open, readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {JournalRecord} from '../capture/journal';
 import {MonitorParser} from '../capture/monitor-parser';
+import {stateFileError} from '../engine/atomic-json';
 import {KeyferryError} from '../errors';
 
 const segmentPattern = /^(\d{20})\.seg$/;
@@ -40,12 +41,16 @@ export class JournalFiles {
 			if (!segment) return;
 			const length = Math.min(block, segment.end - this.fetched);
 			const buffer = Buffer.allocUnsafe(length);
-			const file = await open(segment.path, 'r');
 			let bytesRead: number;
 			try {
-				({bytesRead} = await file.read(buffer, 0, length, this.fetched - segment.start));
-			} finally {
-				await file.close();
+				const file = await open(segment.path, 'r');
+				try {
+					({bytesRead} = await file.read(buffer, 0, length, this.fetched - segment.start));
+				} finally {
+					await file.close();
+				}
+			} catch (error) {
+				throw stateFileError(`cannot read journal segment ${segment.path}: ${(error as Error).message}`);
 			}
 			if (bytesRead <= 0) return;
 			const ends: number[] = [];
@@ -74,7 +79,12 @@ export class JournalFiles {
 		for (let i = starts.length - 1; i >= 0; i--) {
 			if (starts[i]! > offset) continue;
 			const path = join(this.dir, names[i]!);
-			const end = starts[i]! + (await stat(path)).size;
+			let end: number;
+			try {
+				end = starts[i]! + (await stat(path)).size;
+			} catch (error) {
+				throw stateFileError(`cannot read journal segment ${path}: ${(error as Error).message}`);
+			}
 			return offset < end ? {path, start: starts[i]!, end} : null;
 		}
 		return null;

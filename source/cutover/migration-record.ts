@@ -5,9 +5,8 @@
  * same, since host names and user names are worth keeping private.
  */
 import {join} from 'node:path';
-import {KeyferryError} from '../errors';
 import type {NodeEndpoint} from '../redis/endpoint';
-import {readJson, writeJsonAtomic} from '../engine/atomic-json';
+import {readJson, stateFileError, writeJsonAtomic} from '../engine/atomic-json';
 
 export const migrationFileName = 'migration.json';
 
@@ -55,9 +54,9 @@ export function writeMigrationRecord(stateDir: string, record: MigrationRecord):
 export async function readMigrationRecord(stateDir: string): Promise<MigrationRecord | null> {
 	const path = join(stateDir, migrationFileName);
 	const raw = await readJson(path);
-	if (raw === null) return null;
+	if (raw === undefined) return null;
 	const record = parseMigrationRecord(raw);
-	if (!record) throw new KeyferryError('state-file', `${path} is not a migration record keyferry wrote`);
+	if (!record) throw stateFileError(`${path} is not a migration record keyferry wrote`);
 	return record;
 }
 
@@ -79,7 +78,8 @@ export function parseMigrationRecord(raw: unknown): MigrationRecord | null {
 function parseEndpoint(raw: unknown): EndpointRecord | null {
 	if (!isObject(raw)) return null;
 	const {host, port, username, db, tls, cluster} = raw;
-	if (typeof host !== 'string' || !Number.isInteger(port) || !Number.isInteger(db) || typeof tls !== 'boolean' || typeof cluster !== 'boolean') return null;
+	if (typeof host !== 'string' || host === '' || typeof tls !== 'boolean' || typeof cluster !== 'boolean') return null;
+	if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535 || !Number.isSafeInteger(db) || (db as number) < 0) return null;
 	if (username !== undefined && typeof username !== 'string') return null;
 	return {host, port: port as number, ...(username ? {username} : {}), db: db as number, tls, cluster};
 }

@@ -4,7 +4,7 @@
  */
 import {open, readFile, rename} from 'node:fs/promises';
 import {dirname} from 'node:path';
-import {KeyferryError} from '../errors';
+import {ExitCode, KeyferryError} from '../errors';
 
 export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Promise<void> {
 	const temporary = `${path}.tmp`;
@@ -19,20 +19,30 @@ export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600
 	await syncDirectory(dirname(path));
 }
 
-/** The parsed file, or null when it does not exist; any other problem is a KeyferryError naming the file. */
+/**
+ * The parsed file, or undefined when it does not exist (a file holding `null` is not missing). Any
+ * other problem is bad input: a KeyferryError (exit 2) naming the file.
+ */
 export async function readJson(path: string): Promise<unknown> {
 	let text: string;
 	try {
 		text = await readFile(path, 'utf8');
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-		throw new KeyferryError('state-file', `cannot read ${path}: ${(error as Error).message}`);
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT') return undefined;
+		const reason = code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'its directory is a file' : (error as Error).message;
+		throw stateFileError(`cannot read ${path}: ${reason}`);
 	}
 	try {
 		return JSON.parse(text) as unknown;
 	} catch {
-		throw new KeyferryError('state-file', `${path} is not valid JSON`);
+		throw stateFileError(text.trim() === '' ? `${path} is empty` : `${path} is not valid JSON (damaged or cut short)`);
 	}
+}
+
+/** A state file keyferry cannot use. */
+export function stateFileError(message: string): KeyferryError {
+	return new KeyferryError('state-file', message, ExitCode.usage);
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -13,7 +13,7 @@ import type {MigrateOptions} from '../config/options';
 import {Copier} from '../copy/copier';
 import {sweepTarget} from '../copy/target-sweep';
 import {CutoverStage} from '../cutover/cutover-stage';
-import {describeError, ExitCode} from '../errors';
+import {describeError, ExitCode, UsageError} from '../errors';
 import type {NodeFacts} from '../preflight/report-types';
 import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
@@ -27,6 +27,7 @@ import {TargetWriter} from '../replay/target-writer';
 import {RecentKeys} from '../verify/recent-keys';
 import {Sampler} from '../verify/sampler';
 import type {Counters} from './counters';
+import type {DiscrepancyRecord} from './events';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
 import {stateDirFor} from './state-dir';
@@ -76,7 +77,11 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	const {options, preflight, store, counters, gate} = context;
 	const report = preflight.report;
 	const stateDir = stateDirFor(options, store.getState().migrationId);
-	mkdirSync(stateDir, {recursive: true});
+	try {
+		mkdirSync(stateDir, {recursive: true});
+	} catch (error) {
+		throw new UsageError(`cannot use ${stateDir} as the state directory (${(error as NodeJS.ErrnoException).code ?? String(error)}); choose another --state-dir`, 'state-dir');
+	}
 	counters.keysTotal = report.source.totalKeys;
 
 	let fail: (exitCode: number) => void = () => {};
@@ -221,6 +226,18 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	let sampler: Sampler | undefined;
 	/** discrepancies.jsonl in the state dir, opened at the first confirmed discrepancy. */
 	let discrepancies: DiscrepancyLog | undefined;
+	/** A file that cannot be written must not stop the migration: the discrepancy is still an event. */
+	let discrepancyFileFailed = false;
+	const saveDiscrepancy = (record: DiscrepancyRecord) => {
+		if (discrepancyFileFailed) return;
+		try {
+			discrepancies ??= DiscrepancyLog.open(stateDir);
+			discrepancies.append(record);
+		} catch (error) {
+			discrepancyFileFailed = true;
+			warn('discrepancy-file', `${describeError(error).message}; discrepancies are still reported, not saved`);
+		}
+	};
 	let cutover: CutoverStage | undefined;
 	const stopForward = async () => {
 		if (forwardStopped) return;
@@ -301,8 +318,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			ttlToleranceMs: 1000,
 			repair: options.repair,
 			onDiscrepancy: (record, repaired) => {
-				discrepancies ??= DiscrepancyLog.open(stateDir);
-				discrepancies.append(record);
+				saveDiscrepancy(record);
 				emit(store, {type: 'discrepancy', ...record});
 				if (repaired) emit(store, {type: 'info', message: `re-copying ${record.key} (db ${record.db}) to repair it`});
 			},

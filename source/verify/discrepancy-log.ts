@@ -6,6 +6,7 @@
 import {closeSync, mkdirSync, openSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import type {DiscrepancyRecord} from '../engine/events';
+import {KeyferryError} from '../errors';
 
 export const discrepancyFileName = 'discrepancies.jsonl';
 
@@ -19,11 +20,15 @@ export class DiscrepancyLog {
 		this.fd = fd;
 	}
 
-	/** Creates the state directory when needed and opens the file for appending. */
+	/** Creates the state directory when needed and opens the file for appending; a KeyferryError naming the file when it cannot. */
 	static open(stateDir: string): DiscrepancyLog {
-		mkdirSync(stateDir, {recursive: true, mode: 0o700});
 		const path = join(stateDir, discrepancyFileName);
-		return new DiscrepancyLog(path, openSync(path, 'a', 0o600));
+		try {
+			mkdirSync(stateDir, {recursive: true, mode: 0o700});
+			return new DiscrepancyLog(path, openSync(path, 'a', 0o600));
+		} catch (error) {
+			throw new KeyferryError('state-file', `cannot write the discrepancy file in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? String(error)}): ${path}`);
+		}
 	}
 
 	append(record: DiscrepancyRecord, ts = Date.now()): void {

@@ -184,8 +184,7 @@ function openLog(stateDir: string): DiscrepancyLog {
 	try {
 		return DiscrepancyLog.open(stateDir);
 	} catch (error) {
-		const reason = (error as NodeJS.ErrnoException | null)?.code ?? describeError(error).message;
-		throw new UsageError(`cannot write the discrepancy file in ${stateDir} (${reason}); choose another --state-dir`);
+		throw new UsageError(`${describeError(error).message}; choose another --state-dir`);
 	}
 }
 

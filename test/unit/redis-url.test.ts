@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {parseRedisUrl, redactUrlText} from '../../source/config/redis-url';
+import {redactUrlText} from '../../source/config/input-text';
+import {parseRedisUrl} from '../../source/config/redis-url';
 import {UsageError} from '../../source/errors';
 
 describe('parseRedisUrl', () => {
