@@ -1,7 +1,8 @@
 /** Line 1: which servers, which versions, how long, which migration. */
 import {Box, Text} from 'ink';
-import {useKeyferryShallow, useTheme} from '../console-context';
-import {truncateMiddle, truncateStart} from '../fit';
+import {attachedCount, holds, nameOf} from '../../control/pair';
+import {useKeyferryShallow, useTheme, useUi} from '../console-context';
+import {truncateEnd, truncateMiddle, truncateStart} from '../fit';
 import {formatElapsed} from '../format';
 import type {Glyphs} from '../glyphs';
 import {useNow} from '../hooks/use-now';
@@ -16,6 +17,16 @@ export interface HeaderText {
 	targetVersion: string;
 	id: string;
 	elapsed: string;
+	/** Pair-run: who holds the controls and how many are attached, longest first; [] outside one. */
+	pair: string[];
+}
+
+/** "controls: you · 2 attached" for the holder, "watching alice@box#a1f2 · 2 attached" for the others, then shorter. */
+export function pairTexts(holder: string | null, holding: boolean, attached: number, glyphs: Glyphs): string[] {
+	if (holder === null) return [];
+	const who = holding ? 'controls: you' : `watching ${holder}`;
+	const short = holding ? 'controls: you' : `watching ${truncateEnd(holder, 14, glyphs.ellipsis)}`;
+	return [`${who} ${glyphs.separator} ${attached} attached`, `${short} ${glyphs.separator} ${attached} att`, holding ? 'you hold' : 'watching'];
 }
 
 /** redis://host:port reads as host:port; TLS stays visible as tls:host:port. */
@@ -37,6 +48,7 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		(fitted.targetVersion ? fitted.targetVersion.length + 1 : 0) +
 		2 +
 		(fitted.id ? fitted.id.length + glyphs.separator.length + 2 : 0) +
+		(fitted.pair[0] ? fitted.pair[0].length + glyphs.separator.length + 2 : 0) +
 		fitted.elapsed.length;
 	const steps = [
 		() => {
@@ -52,6 +64,7 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		() => (fitted.id = truncateStart(fitted.id, 10, glyphs.ellipsis)),
 		// Which servers matters more than which run: the id is also the state directory's name.
 		() => (fitted.id = ''),
+		() => (fitted.pair = fitted.pair.slice(1)),
 		() => {
 			// Share the room left between the two labels; a short one lends the rest to the other.
 			const room = width - (length() - fitted.source.length - fitted.target.length);
@@ -71,6 +84,7 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 			fitted.sourceVersion = '';
 			fitted.targetVersion = '';
 		},
+		() => (fitted.pair = fitted.pair.slice(1)),
 	];
 	for (const step of steps) {
 		if (length() <= width) break;
@@ -90,7 +104,13 @@ export function Header({width}: {width: number}) {
 		target: s.target.label,
 		targetVersion: s.target.version,
 		over: s.exitCode !== null,
+		pair: s.pair,
 	}));
+	const self = useUi((u) => u.self);
+	const attached = useUi((u) => u.attached);
+	const clients = attachedCount(state.pair);
+	// Outside a pair-run (nobody attached to this console's run) the header stays as it was.
+	const showPair = attached || clients > 0;
 	const now = useNow(1000, !state.over);
 	const text = fitHeader(
 		{
@@ -100,6 +120,7 @@ export function Header({width}: {width: number}) {
 			targetVersion: state.targetVersion ?? '',
 			id: printable(state.migrationId, theme.ascii),
 			elapsed: formatElapsed(now - state.startedAt),
+			pair: showPair ? pairTexts(state.pair.holder === null ? null : printable(nameOf(state.pair, state.pair.holder), theme.ascii), holds(state.pair, self), clients, glyphs) : [],
 		},
 		width,
 		glyphs,
@@ -119,6 +140,11 @@ export function Header({width}: {width: number}) {
 			</Text>
 			<Box flexShrink={0} marginLeft={2}>
 				<Text>
+					{text.pair[0] ? (
+						<Text color={theme.tone(holds(state.pair, self) ? 'ok' : 'warn')}>
+							{text.pair[0]} <Text dimColor>{glyphs.separator} </Text>
+						</Text>
+					) : null}
 					{text.id ? (
 						<Text dimColor>
 							{text.id} {glyphs.separator}{' '}
