@@ -252,7 +252,9 @@ function reportStartupError(error: unknown, argv: string[]): number {
 	const {code, message, exitCode} = describeError(error);
 	const pointer = exitCode === ExitCode.usage ? ' (see keyferry --help)' : '';
 	process.stderr.write(`keyferry: ${message}${pointer}\n`);
-	if (argv.includes('--headless') || !process.stdout.isTTY) {
+	// attach is a console only: its refusals are plain lines, never JSON.
+	const attaching = argv.find((arg) => !arg.startsWith('-')) === 'attach';
+	if (!attaching && (argv.includes('--headless') || !process.stdout.isTTY)) {
 		const ts = Date.now();
 		process.stdout.write(`${JSON.stringify({type: 'error', ts, code, message})}\n`);
 		process.stdout.write(`${JSON.stringify({type: 'summary', ts, exitCode, stage: 'preflight'})}\n`);

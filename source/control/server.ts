@@ -40,6 +40,9 @@ export interface ControlServer {
 	close(): Promise<void>;
 }
 
+/** sun_path is 108 bytes on Linux and 104 on macOS, the terminating NUL included. */
+const maxSocketPathBytes = 103;
+
 /** A client that reads slower than this much buffered output is dropped rather than grow the heap. */
 const maxBufferedBytes = 32 * 1024 * 1024;
 
@@ -58,6 +61,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
 	const path = controlSocketPath(stateDir);
 	const idleMs = options.holderIdleMs ?? holderIdleMs;
 	const answerMs = options.requestAnswerMs ?? requestAnswerMs;
+	// The kernel would cut a longer path short and the socket would appear somewhere else.
+	if (Buffer.byteLength(path) > maxSocketPathBytes) throw new KeyferryError('control-socket', `${path} is too long for a unix socket (at most ${maxSocketPathBytes} bytes); keyferry attach is off for this run (a shorter --state-dir turns it on)`);
 	await clearStaleSocket(path);
 
 	const connections = new Map<string, Connection>();
