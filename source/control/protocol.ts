@@ -190,7 +190,7 @@ export function decodeClientMessage(line: string): Decoded<ClientMessage> {
 			return {ok: true, message: {v, type: 'active'}};
 		case 'action': {
 			const action = value['action'];
-			if (!isRecord(action) || typeof action['name'] !== 'string' || !(action['name'] in actionChecks)) {
+			if (!isRecord(action) || typeof action['name'] !== 'string' || !Object.hasOwn(actionChecks, action['name'])) {
 				return bad(`action: name must be one of ${Object.keys(actionChecks).join(', ')}`);
 			}
 			const name = action['name'] as ActionName;
