@@ -29,6 +29,10 @@ export interface Shortcut {
 	label: (state: ShortcutState) => string;
 	/** The ? overlay's longer description. */
 	help: string;
+	/** The description on an attached console, where leaving only detaches. */
+	helpAttached?: string;
+	/** Pair-run keys: listed only while other consoles are attached or this one is. */
+	pairOnly?: boolean;
 	modes: readonly Mode[];
 	matches: (press: KeyPress) => boolean;
 	/** true, or why the key does nothing right now (after its label when pressed, and in the ? overlay). */
@@ -377,7 +381,8 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'quit',
 		keys: text('q'),
 		label: text('quit'),
-		help: 'quit, after asking; drains to a barrier first (attached: detach, or stop the migration)',
+		help: 'quit, after asking; drains to a barrier first',
+		helpAttached: 'detach (the default) or stop the migration, after asking',
 		modes: [...views, 'help'],
 		matches: char('q'),
 		available: (state, ui) => {
@@ -393,7 +398,8 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'take-controls',
 		keys: text('c'),
 		label: text('ask for controls'),
-		help: 'ask the holder for the controls (granted at once if the holder is idle)',
+		help: 'ask the holder for the controls',
+		pairOnly: true,
 		modes: [...views, 'help'],
 		matches: char('c'),
 		available: (state, ui) => {
@@ -407,7 +413,8 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'give-controls',
 		keys: text('h'),
 		label: text('hand over'),
-		help: 'hand the controls to another attached console',
+		help: 'hand the controls to another console',
+		pairOnly: true,
 		modes: [...views, 'help'],
 		matches: char('h'),
 		available: (state, ui) => {
@@ -601,7 +608,8 @@ export const shortcuts: readonly Shortcut[] = [
 		id: 'interrupt',
 		keys: text('Ctrl+C'),
 		label: text('quit now'),
-		help: 'quit now (drains to a barrier); twice: abort (attached: detach)',
+		help: 'quit now (drains to a barrier); twice: abort',
+		helpAttached: 'detach now; the migration goes on',
 		modes: allModes,
 		matches: named('ctrl-c'),
 		available: (state, ui) => (ui.attached ? true : holding(state, ui)),

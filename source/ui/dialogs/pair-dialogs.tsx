@@ -28,7 +28,13 @@ export function PairDialogPanel({dialog, width}: {dialog: PairDialog; width: num
 			<Text wrap="truncate-end" bold>
 				{text.question}
 			</Text>
-			<KeyHints mode={dialog.kind} state={state} ui={ui} width={width - 4} />
+			{ui.notice ? (
+				<Text wrap="truncate-end" color={theme.tone(ui.notice.tone === 'info' ? 'accent' : ui.notice.tone)}>
+					{printable(ui.notice.text, theme.ascii)}
+				</Text>
+			) : (
+				<KeyHints mode={dialog.kind} state={state} ui={ui} width={width - 4} />
+			)}
 		</Panel>
 	);
 }

@@ -64,7 +64,6 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		() => (fitted.id = truncateStart(fitted.id, 10, glyphs.ellipsis)),
 		// Which servers matters more than which run: the id is also the state directory's name.
 		() => (fitted.id = ''),
-		() => (fitted.pair = fitted.pair.slice(1)),
 		() => {
 			// Share the room left between the two labels; a short one lends the rest to the other.
 			const room = width - (length() - fitted.source.length - fitted.target.length);
