@@ -80,7 +80,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
 		connection.socket.write(encode(message));
 	};
 	const pair = () => store.getState().pair;
-	const log = (message: string) => emit(store, {type: 'info', message});
+	const log = (message: string) => {
+		// The summary is the log's last line: consoles leaving a finished run go unrecorded.
+		if (store.getState().exitCode === null) emit(store, {type: 'info', message});
+	};
 	const newId = () => {
 		for (;;) {
 			const id = randomBytes(2).toString('hex');
