@@ -391,7 +391,7 @@ export const shortcuts: readonly Shortcut[] = [
 			if (watching !== true) return watching;
 			return state.stopping ? 'already stopping' : true;
 		},
-		run: ({ui}) => ui.setState({dialog: {kind: ui.getState().attached ? 'detach' : 'quit'}, help: false}),
+		run: ({ui}) => ui.setState({dialog: {kind: ui.getState().attached ? 'detach' : 'quit'}, help: false, notice: null}),
 		hint: true,
 	},
 	{
@@ -425,7 +425,7 @@ export const shortcuts: readonly Shortcut[] = [
 		},
 		run: ({store, ui}) => {
 			const [to] = othersOf(pickShortcutState(store.getState()), ui.getState());
-			if (to !== undefined) ui.setState({dialog: {kind: 'give', to}, help: false});
+			if (to !== undefined) ui.setState({dialog: {kind: 'give', to}, help: false, notice: null});
 		},
 		hint: false,
 	},

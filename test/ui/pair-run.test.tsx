@@ -34,7 +34,10 @@ describe('a watching console', () => {
 	it('shows the holder in the header and refuses action keys with its name', async () => {
 		const store = pairStore(pair);
 		const view = await renderConsole(store, {ui: createUiStore({self: 'b2', attached: true})});
-		expect(view.lines()[0]).toMatch(/^keyferry {2}.*watching alice@box#a1 · 2 attached · 00:12:34$/);
+		expect(view.lines()[0]).toBe('keyferry  10.0.1…:6379 → 10.0.2…0:6379  watching alice@box#a1 · 2 att · 00:12:34');
+		await view.resize(120, 30);
+		expect(view.lines()[0]).toMatch(/^keyferry {2}10\.0\.1\.15:6379 7\.2\.4 → 10\.0\.2\.40:6379 7\.4\.1 +watching alice@box#a1 · 2 attached · mig-3f9a2c1e · 00:12:34$/);
+		await view.resize(80, 24);
 		await view.press(keys.enter);
 		expect(view.lines().at(-1)).toBe('› advance: watching: alice@box#a1 holds the controls (c asks for them)');
 		await view.press('p', 'v', '+');

@@ -34,8 +34,20 @@ function shortScheme(label: string): string {
 	return label.replace(/^redis:\/\//, '').replace(/^rediss:\/\//, 'tls:');
 }
 
-/** Shrinks the header to `width`: shorter schemes and versions, a shorter id then none, then labels cut in the middle. */
+/** Shorter schemes and versions, a shorter id then none, then labels cut in the middle. */
+/**
+ * Shrinks the header to `width`. In a pair-run the longest wording of the controls that keeps both
+ * labels whole wins; when none does, the holder's name is kept (cut short) and the labels give way.
+ */
 export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): HeaderText {
+	if (text.pair.length <= 1) return fitOnce(text, width, glyphs);
+	// The last wording names nobody: it is left to fitOnce's final step, for the narrowest terminals.
+	const tries = text.pair.slice(0, -1).map((_, index) => fitOnce({...text, pair: text.pair.slice(index)}, width, glyphs));
+	const whole = tries.find((fitted) => fitted.source === shortScheme(text.source) && fitted.target === shortScheme(text.target));
+	return whole ?? tries[Math.min(1, tries.length - 1)]!;
+}
+
+function fitOnce(text: HeaderText, width: number, glyphs: Glyphs): HeaderText {
 	const fitted = {...text};
 	const length = () =>
 		brand.length +
@@ -64,32 +76,42 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		() => (fitted.id = truncateStart(fitted.id, 10, glyphs.ellipsis)),
 		// Which servers matters more than which run: the id is also the state directory's name.
 		() => (fitted.id = ''),
-		() => {
-			// Share the room left between the two labels; a short one lends the rest to the other.
-			const room = width - (length() - fitted.source.length - fitted.target.length);
-			let forSource = Math.floor(room / 2);
-			let forTarget = room - forSource;
-			if (fitted.source.length < forSource) {
-				forTarget += forSource - fitted.source.length;
-				forSource = fitted.source.length;
-			} else if (fitted.target.length < forTarget) {
-				forSource += forTarget - fitted.target.length;
-				forTarget = fitted.target.length;
-			}
-			fitted.source = truncateMiddle(fitted.source, Math.max(10, forSource), glyphs.ellipsis);
-			fitted.target = truncateMiddle(fitted.target, Math.max(10, forTarget), glyphs.ellipsis);
-		},
+		shareRoom,
 		() => {
 			fitted.sourceVersion = '';
 			fitted.targetVersion = '';
 		},
 		() => (fitted.pair = fitted.pair.slice(1)),
 	];
+	let labels = {source: '', target: ''};
 	for (const step of steps) {
 		if (length() <= width) break;
+		if (step === shareRoom) labels = {source: fitted.source, target: fitted.target};
 		step();
 	}
+	// Cut before the versions went: the room they left goes back to the labels.
+	if (labels.source && length() < width) {
+		fitted.source = labels.source;
+		fitted.target = labels.target;
+		shareRoom();
+	}
 	return fitted;
+
+	/** Shares the room left between the two labels; a short one lends the rest to the other. */
+	function shareRoom() {
+		const room = width - (length() - fitted.source.length - fitted.target.length);
+		let forSource = Math.floor(room / 2);
+		let forTarget = room - forSource;
+		if (fitted.source.length < forSource) {
+			forTarget += forSource - fitted.source.length;
+			forSource = fitted.source.length;
+		} else if (fitted.target.length < forTarget) {
+			forSource += forTarget - fitted.target.length;
+			forTarget = fitted.target.length;
+		}
+		fitted.source = truncateMiddle(fitted.source, Math.max(10, forSource), glyphs.ellipsis);
+		fitted.target = truncateMiddle(fitted.target, Math.max(10, forTarget), glyphs.ellipsis);
+	}
 }
 
 export function Header({width}: {width: number}) {
