@@ -76,6 +76,13 @@ describe('keyferry attach over the control socket', () => {
 		expect(await attachError(stateDir)).toMatchObject({exitCode: 2, message: expect.stringMatching(/nobody is listening on .*not running/)});
 	});
 
+	it('keyferry attach without a terminal refuses in one line (exit 2)', async () => {
+		const result = await runCli(['attach', '--state-dir', stateDir]);
+		expect(result.code).toBe(2);
+		expect(result.stdout).toBe('');
+		expect(result.stderr).toMatch(/^keyferry: keyferry attach needs a terminal \(stdin and stdout\)[^\n]*\n$/);
+	});
+
 	it('pairs two clients on a running headless migration', async () => {
 		let child: ChildProcess | undefined;
 		const sourceUrl = `redis://:${password}@127.0.0.1:${source.port}`;

@@ -44,6 +44,17 @@ async function expectScreen(terminal: Terminal, pattern: RegExp, from: number, w
 }
 
 describe('keyferry attach after a dropped terminal', () => {
+	it('says in one line that nothing runs in a state dir without a socket (exit 2)', async () => {
+		const empty = mkdtempSync(join(tmpdir(), 'kf-attach-empty-'));
+		try {
+			const terminal = openTerminal([process.execPath, bundlePath, 'attach', '--state-dir', empty], {columns: 100, rows: 30});
+			expect(await terminal.exit(10_000)).toBe(2);
+			expect(terminal.text().trim()).toBe(`keyferry: no control socket in ${empty}: no migration is running with this state dir`);
+		} finally {
+			rmSync(empty, {recursive: true, force: true});
+		}
+	});
+
 	it('reopens the console on the running migration; its keys advance, detach and stop it', async () => {
 		const size = {columns: 100, rows: 30};
 		const first = openTerminal([process.execPath, bundlePath, 'migrate', '--state-dir', stateDir, '--source', source.url, '--target', target.url], size);
