@@ -13,7 +13,7 @@ import {emit, type KeyferryStore, type PairState, type Party} from '../engine/st
 import {KeyferryError} from '../errors';
 import {LineReader} from './line-reader';
 import {answerRequest, grantUnanswered, handOver, holderIdleMs, holds, joinPair, leavePair, nameOf, requestAnswerMs, requestControl, watchingText, type PairStep} from './pair';
-import {decodeClientMessage, encode, maxClientLineBytes, mirrorOf, updateBetween, type Action, type ClientMessage, type MirrorState, type ServerMessage, type WithoutVersion} from './protocol';
+import {decodeClientMessage, encode, maxClientLineBytes, mirrorOf, protocolVersion, updateBetween, type Action, type ClientMessage, type MirrorState, type ServerMessage, type WithoutVersion} from './protocol';
 
 export const controlSocketName = 'control.sock';
 
@@ -242,9 +242,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
 	process.on('exit', removeSocket);
 
 	const localControls = (id: string) => ({
-		requestControl: () => request(id, {v: 1, type: 'control', request: 'take'}),
-		answerRequest: (accept: boolean) => request(id, {v: 1, type: 'control', request: 'answer', accept}),
-		handOver: (to: string) => request(id, {v: 1, type: 'control', request: 'give', to}),
+		requestControl: () => request(id, {v: protocolVersion, type: 'control', request: 'take'}),
+		answerRequest: (accept: boolean) => request(id, {v: protocolVersion, type: 'control', request: 'answer', accept}),
+		handOver: (to: string) => request(id, {v: protocolVersion, type: 'control', request: 'give', to}),
 		active: () => lastActive.set(id, Date.now()),
 		detach: () => {},
 	});
