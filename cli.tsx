@@ -7,7 +7,11 @@ import {dirname, join} from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {helpText} from './source/config/help';
-import {meowFlags, resolveCommand, type CliCommand, type MigrateOptions, type RollbackOptions, type VerifyOptions} from './source/config/options';
+import {meowFlags, resolveCommand, type AttachOptions, type CliCommand, type MigrateOptions, type RollbackOptions, type VerifyOptions} from './source/config/options';
+import {attachControl} from './source/control/client';
+import {operatorName} from './source/control/operator-name';
+import {openRunControl} from './source/control/run-control';
+import type {ControlServer} from './source/control/server';
 import {runRollback} from './source/cutover/run-rollback';
 import {askRollbackConfirmation, formatRollbackPreview} from './source/cutover/rollback-text';
 import {runDemo} from './source/demo/run-demo';
@@ -20,6 +24,7 @@ import {startJsonLinesReporter} from './source/headless/json-lines';
 import {startStderrLog} from './source/headless/stderr-log';
 import {formatPreflightReport} from './source/preflight/format-report';
 import {detectGlyphs, runConsole} from './source/ui/run-console';
+import {createUiStore, notify} from './source/ui/ui-store';
 import {runVerify} from './source/verify/run-verify';
 import {formatVerifyReport, startVerifyProgress} from './source/verify/verify-text';
 import {version} from './source/version';
@@ -36,7 +41,13 @@ async function main(argv: string[]): Promise<number> {
 			autoVersion: false,
 			description: false,
 		});
-		command = resolveCommand({input: cli.input.map(String), flags: cli.flags, env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY)});
+		command = resolveCommand({
+			input: cli.input.map(String),
+			flags: cli.flags,
+			env: process.env,
+			stdoutIsTTY: Boolean(process.stdout.isTTY),
+			stdinIsTTY: Boolean(process.stdin.isTTY),
+		});
 	} catch (error) {
 		return reportStartupError(error, argv);
 	}
@@ -55,21 +66,69 @@ async function main(argv: string[]): Promise<number> {
 			return runDemo(command);
 		case 'rollback':
 			return rollback(command);
+		case 'attach':
+			return attach(command);
 	}
 }
 
 async function migrate(options: MigrateOptions): Promise<number> {
 	const store = createKeyferryStore({migrationId: newMigrationId()});
 	const signals = handleSignals(store);
+	const control = options.preflightOnly ? null : await openRunControl(store, stateDirFor(options, store.getState().migrationId));
 	try {
 		if (options.headless) return await runHeadless(store, () => runMigrate(options, store));
 		if (options.preflightOnly) return await runPreflightText(store, options);
 		const glyphs = detectGlyphs(process.env, {ascii: options.ascii, color: options.color});
+		const ui = createUiStore({self: control?.joinLocal(operatorName(process.env)) ?? null});
 		const engine = runMigrate(options, store);
-		await runConsole(store, glyphs, goHeadlessOnHangup(store, options));
+		await runConsole(store, glyphs, goHeadlessOnHangup(store, options, control), ui);
 		return await engine;
 	} finally {
+		await control?.close();
 		signals();
+	}
+}
+
+/**
+ * The console of a migration running elsewhere. Leaving it (q then Enter, Ctrl+C, a closed
+ * terminal) only detaches; exit 0 once detached or once the migration ended, 1 if the connection broke.
+ */
+async function attach(options: AttachOptions): Promise<number> {
+	let session: Awaited<ReturnType<typeof attachControl>>;
+	try {
+		session = await attachControl(options.stateDir, operatorName(process.env));
+	} catch (error) {
+		const {message, exitCode} = describeError(error);
+		process.stderr.write(`keyferry: ${message}\n`);
+		return exitCode;
+	}
+	const ui = createUiStore({self: session.self, attached: true});
+	session.onNotice((text, tone) => notify(ui, text, tone));
+	const gone = new AbortController();
+	const end = session.closed.then((how) => {
+		// The run's last frame (exit code, summary) is drawn by the console itself.
+		if (how !== 'ended') gone.abort();
+		return how;
+	});
+	const leave = () => session.detach();
+	const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+	for (const signal of signals) process.on(signal, leave);
+	for (const stream of [process.stdout, process.stdin]) stream.on('error', leave);
+	try {
+		await runConsole(session.store, detectGlyphs(process.env, {ascii: options.ascii, color: options.color}), gone.signal, ui);
+		if (session.store.getState().exitCode !== null && !gone.signal.aborted) session.detach();
+		const how = await end;
+		const {migrationId} = session.store.getState();
+		if (how === 'lost') {
+			process.stderr.write(`keyferry: lost the connection to ${migrationId} (${session.path})\n`);
+			return ExitCode.runtime;
+		}
+		if (how === 'detached' && session.store.getState().exitCode === null) {
+			process.stderr.write(`keyferry: detached from ${migrationId}; it goes on (keyferry attach --state-dir ${options.stateDir} reopens it)\n`);
+		}
+		return ExitCode.ok;
+	} finally {
+		for (const signal of signals) process.off(signal, leave);
 	}
 }
 
@@ -138,12 +197,14 @@ async function runPreflightText(store: KeyferryStore, options: MigrateOptions): 
  * terminal refuses (EIO), the console is taken down and the run goes on headless, its JSON lines
  * appended to keyferry.log in the state dir.
  */
-function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions): AbortSignal {
+function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions, control: ControlServer | null): AbortSignal {
 	const detach = new AbortController();
 	const streams = [process.stdout, process.stderr, process.stdin];
 	const hangup = () => {
 		if (detach.signal.aborted) return;
 		detach.abort();
+		// Attached clients take over the controls.
+		control?.leaveLocal();
 		const path = join(stateDirFor(options, store.getState().migrationId), 'keyferry.log');
 		mkdirSync(dirname(path), {recursive: true});
 		// Written synchronously: the process may exit right after the summary line.
@@ -157,7 +218,8 @@ function goHeadlessOnHangup(store: KeyferryStore, options: MigrateOptions): Abor
 				}
 			},
 		});
-		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless as pid ${process.pid} (kill -TERM ${process.pid} drains and stops it); log: ${path}`});
+		const reopen = control ? `; keyferry attach --state-dir ${stateDirFor(options, store.getState().migrationId)} reopens its console` : '';
+		emit(store, {type: 'info', message: `terminal closed: the migration goes on headless as pid ${process.pid} (kill -TERM ${process.pid} drains and stops it); log: ${path}${reopen}`});
 	};
 	process.on('SIGHUP', hangup);
 	// Later writes to the dead terminal fail too; they must never take the process down.
@@ -190,7 +252,9 @@ function reportStartupError(error: unknown, argv: string[]): number {
 	const {code, message, exitCode} = describeError(error);
 	const pointer = exitCode === ExitCode.usage ? ' (see keyferry --help)' : '';
 	process.stderr.write(`keyferry: ${message}${pointer}\n`);
-	if (argv.includes('--headless') || !process.stdout.isTTY) {
+	// attach is a console only: its refusals are plain lines, never JSON.
+	const attaching = argv.find((arg) => !arg.startsWith('-')) === 'attach';
+	if (!attaching && (argv.includes('--headless') || !process.stdout.isTTY)) {
 		const ts = Date.now();
 		process.stdout.write(`${JSON.stringify({type: 'error', ts, code, message})}\n`);
 		process.stdout.write(`${JSON.stringify({type: 'summary', ts, exitCode, stage: 'preflight'})}\n`);

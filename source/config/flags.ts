@@ -2,7 +2,7 @@
  * Every flag keyferry accepts, as data: meow parses from it, the help text is generated from it,
  * and validation checks each flag belongs to the subcommand it was given to.
  */
-export type Subcommand = 'migrate' | 'verify' | 'rollback' | 'demo';
+export type Subcommand = 'migrate' | 'verify' | 'rollback' | 'demo' | 'attach';
 
 export interface FlagSpec {
 	name: string;
@@ -17,7 +17,10 @@ export interface FlagSpec {
 const connection: readonly Subcommand[] = ['migrate', 'verify'];
 /** Rollback reads both servers from the state dir, but the operator may point it elsewhere. */
 const reachable: readonly Subcommand[] = [...connection, 'rollback'];
-const all: readonly Subcommand[] = ['migrate', 'verify', 'rollback', 'demo'];
+export const allSubcommands: readonly Subcommand[] = ['migrate', 'verify', 'rollback', 'demo', 'attach'];
+const all = allSubcommands;
+/** attach is a console only: no JSON lines of its own (the migration has them). */
+const running: readonly Subcommand[] = ['migrate', 'verify', 'rollback', 'demo'];
 
 export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'source', type: 'string', value: 'URL', description: 'redis[s]://[user:pass@]host:port[/db] of the server to move from', commands: reachable},
@@ -26,7 +29,7 @@ export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'target-cluster', type: 'boolean', description: 'treat the target as a cluster (detected from INFO otherwise)', commands: connection},
 	{name: 'tls-ca', type: 'string', value: 'FILE', description: 'CA certificate (PEM) for rediss:// connections', commands: reachable},
 	{name: 'tls-insecure', type: 'boolean', description: 'do not verify TLS certificates', commands: reachable},
-	{name: 'state-dir', type: 'string', value: 'DIR', description: 'where the journal, checkpoints and discrepancy file live (default ./.keyferry/<id>)', commands: ['migrate', 'verify', 'rollback']},
+	{name: 'state-dir', type: 'string', value: 'DIR', description: 'where the journal, checkpoints, discrepancy file and control socket live (default ./.keyferry/<id>)', commands: ['migrate', 'verify', 'rollback', 'attach']},
 	{name: 'preflight-only', type: 'boolean', description: 'run the preflight checks, print the report and exit', commands: ['migrate']},
 	{name: 'copy-mode', type: 'string', value: 'dump|logical', description: 'DUMP/RESTORE payloads (default) or a type-by-type logical copy', commands: ['migrate']},
 	{name: 'allow-non-empty-target', type: 'boolean', description: 'accept a target that already holds keys', commands: ['migrate']},
@@ -46,7 +49,7 @@ export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'ttl-tolerance', type: 'string', value: 'MS', description: 'largest difference between two TTLs that still matches (default 1000)', commands: ['verify']},
 	{name: 'keys', type: 'string', value: 'N', description: 'keys the demo seeds into its source server (default 20000)', commands: ['demo']},
 	{name: 'rate', type: 'string', value: 'N', description: 'application writes per second the demo sends to its source (default 500, 0 = none)', commands: ['demo']},
-	{name: 'headless', type: 'boolean', description: 'JSON lines on stdout instead of the console (automatic when stdout is not a terminal)', commands: all},
+	{name: 'headless', type: 'boolean', description: 'JSON lines on stdout instead of the console (automatic when stdout is not a terminal)', commands: running},
 	{name: 'yes', type: 'boolean', description: 'advance each stage as soon as it is ready, without asking', commands: ['migrate', 'rollback', 'demo']},
 	{name: 'ascii', type: 'boolean', description: 'plain ASCII drawing (automatic when the locale is not UTF-8)', commands: all},
 	{name: 'color', type: 'boolean', default: true, description: 'use --no-color to turn colors off (NO_COLOR is honoured too)', commands: all},

@@ -1,18 +1,19 @@
 /** The --help text, generated from the flag table so the two never disagree. */
-import {flagSpecs, type Subcommand} from './flags';
+import {allSubcommands, flagSpecs, type Subcommand} from './flags';
 
 const summaries: Record<Subcommand, string> = {
 	migrate: 'preflight → capture → copy → sync → verify → cutover, live',
 	verify: 'compare two servers at rest: N random keys, or every key both ways (--full)',
 	rollback: 'after cutover: --preview what copying the target back would change on the source, or --apply it',
 	demo: 'a live migration between two throwaway local redis-servers, with traffic',
+	attach: 'reopen the console of a running migration (--state-dir DIR); several can watch, one holds the controls',
 };
 
 export function helpText(): string {
 	const width = Math.max(...flagSpecs.map((spec) => flagLabel(spec.name, spec.type, spec.value).length));
 	const flags = flagSpecs.map((spec) => {
 		const label = flagLabel(spec.name, spec.type, spec.value).padEnd(width);
-		const scope = spec.commands.length === 4 ? '' : `  [${spec.commands.join(', ')}]`;
+		const scope = spec.commands.length === allSubcommands.length ? '' : `  [${spec.commands.join(', ')}]`;
 		return `  ${label}  ${spec.description}${scope}`;
 	});
 	return [
@@ -37,6 +38,7 @@ export function helpText(): string {
 		'  $ keyferry migrate --source redis://old:6379 --target redis://new:6379 --preflight-only --headless',
 		'  $ keyferry verify --source redis://old:6379 --target redis://new:6379 --full',
 		'  $ keyferry rollback --state-dir .keyferry/<id> --preview',
+		'  $ keyferry attach --state-dir .keyferry/<id>',
 	].join('\n');
 }
 

@@ -6,7 +6,7 @@ import {readFileSync} from 'node:fs';
 import {minDatasetKeys} from '../demo/keyspace';
 import {UsageError} from '../errors';
 import type {NodeEndpoint} from '../redis/endpoint';
-import {camelCase, flagByName, flagSpecs, kebabCase, type Subcommand} from './flags';
+import {allSubcommands, camelCase, flagByName, flagSpecs, kebabCase, type Subcommand} from './flags';
 import {inputText} from './input-text';
 import {parseRedisUrl} from './redis-url';
 import {parseDbMap, parsePositiveInteger, parseSize} from './values';
@@ -64,8 +64,17 @@ export interface VerifyOptions extends OutputOptions, ConnectionOptions {
 	ttlToleranceMs: number;
 }
 
+/** `keyferry attach`: the console of a migration running elsewhere, over its control socket. */
+export interface AttachOptions {
+	command: 'attach';
+	stateDir: string;
+	ascii: boolean;
+	color: boolean;
+}
+
 export type CliCommand =
 	| {command: 'help'}
+	| AttachOptions
 	| {command: 'version'}
 	| MigrateOptions
 	| DemoOptions
@@ -91,16 +100,17 @@ export interface CliInput {
 	flags: Record<string, unknown>;
 	env: NodeJS.ProcessEnv;
 	stdoutIsTTY: boolean;
+	/** attach reads keys; without it, stdout decides. */
+	stdinIsTTY?: boolean;
 }
 
-const subcommands: readonly Subcommand[] = ['migrate', 'verify', 'rollback', 'demo'];
 
-export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliCommand {
+export function resolveCommand({input, flags, env, stdoutIsTTY, stdinIsTTY = stdoutIsTTY}: CliInput): CliCommand {
 	const [name, ...extra] = input;
 	if (flags['help'] === true) return {command: 'help'};
 	if (flags['version'] === true) return {command: 'version'};
-	if (name === undefined) throw new UsageError('missing subcommand: migrate, verify, rollback or demo');
-	if (!subcommands.includes(name as Subcommand)) throw new UsageError(`unknown subcommand "${inputText(name)}"; expected migrate, verify, rollback or demo`);
+	if (name === undefined) throw new UsageError('missing subcommand: migrate, verify, rollback, demo or attach');
+	if (!allSubcommands.includes(name as Subcommand)) throw new UsageError(`unknown subcommand "${inputText(name)}"; expected migrate, verify, rollback, demo or attach`);
 	const command = name as Subcommand;
 	if (extra.length > 0) throw new UsageError(`unexpected argument "${inputText(extra[0]!)}"`);
 	checkFlagsBelong(command, flags);
@@ -111,6 +121,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY}: CliInput): CliC
 		ascii: flags['ascii'] === true,
 		color: flags['color'] !== false,
 	};
+	if (command === 'attach') return attachOptions(flags, output, stdoutIsTTY && stdinIsTTY);
 	if (command === 'demo') return demoOptions(flags, output);
 	if (command === 'verify') return verifyOptions(flags, env, output);
 	if (command === 'rollback') return rollbackOptions(flags, env, output);
@@ -170,6 +181,14 @@ function rollbackOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv,
 		passwords: {source: nonEmpty(env['KEYFERRY_SOURCE_PASSWORD']), target: nonEmpty(env['KEYFERRY_TARGET_PASSWORD'])},
 		tls: {ca: caFile === undefined ? undefined : readCa(caFile), insecure: flags['tlsInsecure'] === true},
 	};
+}
+
+function attachOptions(flags: Record<string, unknown>, output: OutputOptions, terminal: boolean): AttachOptions {
+	const stateDir = optionalString(flags, 'state-dir');
+	if (stateDir === undefined) throw new UsageError("missing required flag --state-dir DIR (the running migration's state directory)");
+	// A console without a terminal could neither show the run nor take keys; the run's own JSON lines are its headless view.
+	if (!terminal) throw new UsageError('keyferry attach needs a terminal (stdin and stdout); the migration prints JSON lines itself, or to keyferry.log in its state dir once its terminal closed');
+	return {command: 'attach', stateDir, ascii: output.ascii, color: output.color};
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

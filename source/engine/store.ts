@@ -39,6 +39,37 @@ export interface Controls {
 	abort(): void;
 }
 
+/** One console on this run: the one on the migration's own terminal, or one attached over the control socket. */
+export interface Party {
+	id: string;
+	/** $USER@host#id */
+	name: string;
+	kind: 'console' | 'client';
+}
+
+/** Pair-run: who is watching, who holds the controls, who asked for them. Kept by source/control. */
+export interface PairState {
+	/** The local console first (while it is on its terminal), then clients in the order they attached. */
+	parties: Party[];
+	/** The party whose keys act; null when no control socket runs (then every console acts). */
+	holder: string | null;
+	/** A watcher that asked for the controls and waits for the holder's answer. */
+	request: string | null;
+}
+
+/** A console's pair-run requests; the control server (or the attach client) installs real handlers. */
+export interface PairControls {
+	requestControl(): void;
+	/** The holder's answer to the pending request. */
+	answerRequest(accept: boolean): void;
+	/** The holder hands the controls to another party. */
+	handOver(to: string): void;
+	/** A key was pressed: the holder is not idle. */
+	active(): void;
+	/** Attached consoles only: close the connection, leave the migration running. */
+	detach(): void;
+}
+
 export interface KeyferryState {
 	migrationId: string;
 	startedAt: number;
@@ -66,7 +97,9 @@ export interface KeyferryState {
 	exitCode: number | null;
 	/** A graceful stop is under way. */
 	stopping: boolean;
+	pair: PairState;
 	controls: Controls;
+	pairControls: PairControls;
 }
 
 export interface RollbackPreview {
@@ -85,7 +118,7 @@ export const rollbackEntryLimit = 10_000;
 export type KeyferryStore = StoreApi<KeyferryState>;
 
 export const historyLength = 300;
-const feedLength = 500;
+export const feedLength = 500;
 const discrepancyLength = 200;
 
 export function emptyStats(stage: Stage = 'preflight'): StatsSnapshot {
@@ -118,6 +151,16 @@ const noControls: Controls = {
 	abort() {},
 };
 
+const noPairControls: PairControls = {
+	requestControl() {},
+	answerRequest() {},
+	handOver() {},
+	active() {},
+	detach() {},
+};
+
+export const noPair: PairState = {parties: [], holder: null, request: null};
+
 export function createKeyferryStore(initial: Partial<KeyferryState> = {}): KeyferryStore {
 	return createStore<KeyferryState>()(() => ({
 		migrationId: '',
@@ -139,7 +182,9 @@ export function createKeyferryStore(initial: Partial<KeyferryState> = {}): Keyfe
 		feedSeq: 0,
 		exitCode: null,
 		stopping: false,
+		pair: noPair,
 		controls: noControls,
+		pairControls: noPairControls,
 		...initial,
 	}));
 }

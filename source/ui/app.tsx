@@ -10,10 +10,12 @@ import {ConsoleProvider, useKeyferry, useUi} from './console-context';
 import type {ConsoleOptions} from './console-options';
 import {AdvanceDialog} from './dialogs/advance-dialog';
 import {dialogLines} from './dialogs/dialog-lines';
+import {PairDialogPanel} from './dialogs/pair-dialogs';
 import {QuitDialog} from './dialogs/quit-dialog';
 import {TypedDialog} from './dialogs/typed-dialog';
 import {useKeyboard} from './hooks/use-keyboard';
 import {useNoticeExpiry} from './hooks/use-notice-expiry';
+import {usePairRequest} from './hooks/use-pair-request';
 import {useTerminalSize} from './hooks/use-terminal-size';
 import {planLayout, type Body, type Layout} from './layout';
 import {CopyProgress} from './panes/copy-progress';
@@ -54,6 +56,7 @@ export function App({store, options, ui}: AppProps) {
 function Console() {
 	useKeyboard();
 	useNoticeExpiry();
+	usePairRequest();
 	const {columns, rows} = useTerminalSize();
 	const view = useUi((u) => u.view);
 	const help = useUi((u) => u.help);
@@ -74,6 +77,7 @@ function Console() {
 			{dialog?.kind === 'advance' ? <AdvanceDialog dialog={dialog} width={width} /> : null}
 			{dialog?.kind === 'typed' ? <TypedDialog dialog={dialog} width={width} /> : null}
 			{dialog?.kind === 'quit' ? <QuitDialog width={width} /> : null}
+			{dialog?.kind === 'detach' || dialog?.kind === 'handover' || dialog?.kind === 'give' ? <PairDialogPanel dialog={dialog} width={width} /> : null}
 			{dialog ? null : <Footer width={width} keysLine={layout.keysLine} />}
 		</Box>
 	);

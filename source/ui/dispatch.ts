@@ -13,6 +13,8 @@ export function dispatchKey(press: KeyPress, store: KeyferryStore, ui: UiStore):
 	const state = store.getState();
 	// The run is over and the final frame is being drawn; keys would only confuse it.
 	if (state.exitCode !== null) return;
+	// Any key shows the holder is at the keyboard: a request for the controls then waits for an answer.
+	state.pairControls.active();
 	const uiState = ui.getState();
 	const mode = modeOf(uiState);
 	const shortcut = shortcutsFor(mode).find((entry) => entry.matches(press));

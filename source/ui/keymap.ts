@@ -3,6 +3,7 @@
  * the dialogs list the available entries as hints, and the `?` overlay lists a view's entries with
  * the reason an entry does nothing right now: one table, so they never disagree.
  */
+import {holds, nameOf, watchingText} from '../control/pair';
 import {nextStage, typedConfirmationStages} from '../engine/stages';
 import type {KeyferryState, KeyferryStore} from '../engine/store';
 import {stepCopyRate} from './copy-rate';
@@ -11,10 +12,10 @@ import type {Glyphs} from './glyphs';
 import type {KeyPress, NamedKey} from './keys';
 import {notify, type Dialog, type UiState, type UiStore, type View} from './ui-store';
 
-export type Mode = View | 'help' | 'confirm' | 'typed' | 'quit';
+export type Mode = View | 'help' | 'confirm' | 'typed' | 'quit' | 'detach' | 'handover' | 'give';
 
 /** The slice of the engine's state keys depend on; it changes only on stage and control changes. */
-export type ShortcutState = Pick<KeyferryState, 'stage' | 'stageStatus' | 'stopping' | 'exitCode' | 'copy' | 'completedStages'>;
+export type ShortcutState = Pick<KeyferryState, 'stage' | 'stageStatus' | 'stopping' | 'exitCode' | 'copy' | 'completedStages' | 'pair'>;
 
 export interface ShortcutContext {
 	store: KeyferryStore;
@@ -28,6 +29,10 @@ export interface Shortcut {
 	label: (state: ShortcutState) => string;
 	/** The ? overlay's longer description. */
 	help: string;
+	/** The description on an attached console, where leaving only detaches. */
+	helpAttached?: string;
+	/** Pair-run keys: listed only while other consoles are attached or this one is. */
+	pairOnly?: boolean;
 	modes: readonly Mode[];
 	matches: (press: KeyPress) => boolean;
 	/** true, or why the key does nothing right now (after its label when pressed, and in the ? overlay). */
@@ -43,12 +48,12 @@ export function modeOf(ui: UiState): Mode {
 }
 
 export function pickShortcutState(state: KeyferryState): ShortcutState {
-	const {stage, stageStatus, stopping, exitCode, copy, completedStages} = state;
-	return {stage, stageStatus, stopping, exitCode, copy, completedStages};
+	const {stage, stageStatus, stopping, exitCode, copy, completedStages, pair} = state;
+	return {stage, stageStatus, stopping, exitCode, copy, completedStages, pair};
 }
 
 const views: readonly Mode[] = ['main', 'discrepancies', 'rollback'];
-const allModes: readonly Mode[] = ['main', 'discrepancies', 'rollback', 'help', 'confirm', 'typed', 'quit'];
+const allModes: readonly Mode[] = ['main', 'discrepancies', 'rollback', 'help', 'confirm', 'typed', 'quit', 'detach', 'handover', 'give'];
 
 const named =
 	(...names: NamedKey[]) =>
@@ -65,12 +70,26 @@ const either =
 const always = () => true as const;
 const text = (value: string) => () => value;
 
+/** In a pair-run only the holder's keys act; the others watch. */
+function holding(state: ShortcutState, ui: UiState): true | string {
+	return holds(state.pair, ui.self) ? true : `${watchingText(state.pair)} (c asks for them)`;
+}
+
+/** The parties this console could hand the controls to, the one who asked first. */
+function othersOf(state: ShortcutState, ui: UiState): string[] {
+	const others = state.pair.parties.map((party) => party.id).filter((id) => id !== ui.self);
+	const asker = state.pair.request;
+	return asker !== null && others.includes(asker) ? [asker, ...others.filter((id) => id !== asker)] : others;
+}
+
 function notStopping(state: ShortcutState): true | string {
 	if (state.stopping) return 'stopping: draining to a barrier';
 	return true;
 }
 
-function duringCopy(state: ShortcutState): true | string {
+function duringCopy(state: ShortcutState, ui: UiState): true | string {
+	const watching = holding(state, ui);
+	if (watching !== true) return watching;
 	const stopping = notStopping(state);
 	if (stopping !== true) return stopping;
 	return state.stage === 'copy' ? true : 'only during the copy stage';
@@ -130,7 +149,9 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'advance to the next stage',
 		modes: ['main'],
 		matches: named('return'),
-		available: (state) => {
+		available: (state, ui) => {
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
 			const stopping = notStopping(state);
 			if (stopping !== true) return stopping;
 			if (state.stageStatus === 'failed') return `${state.stage} failed`;
@@ -185,7 +206,9 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'verify a fresh sample now',
 		modes: ['main'],
 		matches: char('v'),
-		available: (state) => {
+		available: (state, ui) => {
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
 			const stopping = notStopping(state);
 			if (stopping !== true) return stopping;
 			return state.stage === 'sync' || state.stage === 'verify' ? true : 'only during sync and verify';
@@ -225,7 +248,9 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'copy the previewed keys back to the source (asks for rollback typed)',
 		modes: ['rollback'],
 		matches: char('a'),
-		available: (state) => {
+		available: (state, ui) => {
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
 			const stopping = notStopping(state);
 			if (stopping !== true) return stopping;
 			if (state.stage === 'rollback') return 'already rolling back';
@@ -357,11 +382,52 @@ export const shortcuts: readonly Shortcut[] = [
 		keys: text('q'),
 		label: text('quit'),
 		help: 'quit, after asking; drains to a barrier first',
+		helpAttached: 'detach (the default) or stop the migration, after asking',
 		modes: [...views, 'help'],
 		matches: char('q'),
-		available: (state) => (state.stopping ? 'already stopping' : true),
-		run: ({ui}) => ui.setState({dialog: {kind: 'quit'}, help: false}),
+		available: (state, ui) => {
+			if (ui.attached) return true;
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
+			return state.stopping ? 'already stopping' : true;
+		},
+		run: ({ui}) => ui.setState({dialog: {kind: ui.getState().attached ? 'detach' : 'quit'}, help: false, notice: null}),
 		hint: true,
+	},
+	{
+		id: 'take-controls',
+		keys: text('c'),
+		label: text('ask for controls'),
+		help: 'ask the holder for the controls',
+		pairOnly: true,
+		modes: [...views, 'help'],
+		matches: char('c'),
+		available: (state, ui) => {
+			if (holds(state.pair, ui.self)) return 'you hold the controls';
+			return state.pair.request === ui.self ? `already asked ${nameOf(state.pair, state.pair.holder)}` : true;
+		},
+		run: ({store}) => store.getState().pairControls.requestControl(),
+		hint: true,
+	},
+	{
+		id: 'give-controls',
+		keys: text('h'),
+		label: text('hand over'),
+		help: 'hand the controls to another console',
+		pairOnly: true,
+		modes: [...views, 'help'],
+		matches: char('h'),
+		available: (state, ui) => {
+			if (state.pair.holder === null) return 'no one else is attached';
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
+			return othersOf(state, ui).length > 0 ? true : 'no one else is attached';
+		},
+		run: ({store, ui}) => {
+			const [to] = othersOf(pickShortcutState(store.getState()), ui.getState());
+			if (to !== undefined) ui.setState({dialog: {kind: 'give', to}, help: false, notice: null});
+		},
+		hint: false,
 	},
 	{
 		id: 'confirm',
@@ -370,7 +436,7 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'advance',
 		modes: ['confirm'],
 		matches: char('y', 'Y'),
-		available: always,
+		available: holding,
 		run: (context) => {
 			const {dialog} = context.ui.getState();
 			if (dialog?.kind === 'advance') confirmAdvance(context, dialog);
@@ -384,7 +450,7 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'advance, once the stage name is typed exactly',
 		modes: ['typed'],
 		matches: named('return'),
-		available: always,
+		available: holding,
 		run: (context) => {
 			const {dialog} = context.ui.getState();
 			if (dialog?.kind !== 'typed') return;
@@ -415,7 +481,7 @@ export const shortcuts: readonly Shortcut[] = [
 		help: 'quit: drain to a barrier, print the summary, exit',
 		modes: ['quit'],
 		matches: char('y', 'Y'),
-		available: always,
+		available: holding,
 		run: ({store, ui}) => {
 			closeDialog(ui);
 			store.getState().controls.quit();
@@ -424,11 +490,104 @@ export const shortcuts: readonly Shortcut[] = [
 		hint: true,
 	},
 	{
+		id: 'detach',
+		keys: text('Enter'),
+		label: text('detach'),
+		help: 'detach this console; the migration goes on',
+		modes: ['detach'],
+		matches: either(named('return'), char('d', 'D')),
+		available: always,
+		run: ({store, ui}) => {
+			closeDialog(ui);
+			store.getState().pairControls.detach();
+		},
+		hint: true,
+	},
+	{
+		id: 'stop-migration',
+		keys: text('s'),
+		label: text('stop the migration'),
+		help: 'stop the migration: drain to a barrier, print the summary, exit',
+		modes: ['detach'],
+		matches: char('s', 'S'),
+		available: (state, ui) => {
+			const watching = holding(state, ui);
+			if (watching !== true) return watching;
+			return state.stopping ? 'already stopping' : true;
+		},
+		run: ({store, ui}) => {
+			closeDialog(ui);
+			store.getState().controls.quit();
+			notify(ui, 'stopping the migration: draining to a barrier');
+		},
+		hint: true,
+	},
+	{
+		id: 'handover-accept',
+		keys: text('Enter'),
+		label: text('hand over'),
+		help: 'hand the controls to the console that asked',
+		modes: ['handover'],
+		matches: either(named('return'), char('y', 'Y')),
+		available: always,
+		run: ({store, ui}) => {
+			closeDialog(ui);
+			store.getState().pairControls.answerRequest(true);
+		},
+		hint: true,
+	},
+	{
+		id: 'handover-decline',
+		keys: text('Esc'),
+		label: text('keep them'),
+		help: 'keep the controls; the other console goes on watching',
+		modes: ['handover'],
+		matches: either(named('escape'), char('n', 'N')),
+		available: always,
+		run: ({store, ui}) => {
+			closeDialog(ui);
+			store.getState().pairControls.answerRequest(false);
+		},
+		hint: true,
+	},
+	{
+		id: 'give-confirm',
+		keys: text('Enter'),
+		label: text('hand over'),
+		help: 'hand the controls over; this console then watches',
+		modes: ['give'],
+		matches: either(named('return'), char('y', 'Y')),
+		available: holding,
+		run: ({store, ui}) => {
+			const {dialog} = ui.getState();
+			closeDialog(ui);
+			if (dialog?.kind === 'give') store.getState().pairControls.handOver(dialog.to);
+		},
+		hint: true,
+	},
+	{
+		id: 'give-next',
+		keys: text('Tab'),
+		label: text('next console'),
+		help: 'pick the next attached console',
+		modes: ['give'],
+		matches: named('tab'),
+		available: always,
+		run: ({store, ui}) => {
+			const {dialog} = ui.getState();
+			if (dialog?.kind !== 'give') return;
+			const others = othersOf(pickShortcutState(store.getState()), ui.getState());
+			const to = others[(others.indexOf(dialog.to) + 1) % others.length];
+			if (to !== undefined) ui.setState({dialog: {kind: 'give', to}});
+		},
+		hint: true,
+	},
+	{
 		id: 'cancel',
 		keys: text('Esc'),
 		label: text('cancel'),
 		help: 'close without doing anything',
-		modes: ['confirm', 'typed', 'quit'],
+		modes: ['confirm', 'typed', 'quit', 'detach', 'give'],
 		matches: named('escape'),
 		available: always,
 		run: ({ui}) => closeDialog(ui),
@@ -439,7 +598,7 @@ export const shortcuts: readonly Shortcut[] = [
 		keys: text('n'),
 		label: text('cancel'),
 		help: 'close without doing anything',
-		modes: ['confirm', 'quit'],
+		modes: ['confirm', 'quit', 'detach', 'give'],
 		matches: char('n', 'N'),
 		available: always,
 		run: ({ui}) => closeDialog(ui),
@@ -450,10 +609,16 @@ export const shortcuts: readonly Shortcut[] = [
 		keys: text('Ctrl+C'),
 		label: text('quit now'),
 		help: 'quit now (drains to a barrier); twice: abort',
+		helpAttached: 'detach now; the migration goes on',
 		modes: allModes,
 		matches: named('ctrl-c'),
-		available: always,
+		available: (state, ui) => (ui.attached ? true : holding(state, ui)),
 		run: ({store, ui}) => {
+			if (ui.getState().attached) {
+				ui.setState({dialog: null});
+				store.getState().pairControls.detach();
+				return;
+			}
 			const interrupts = ui.getState().interrupts + 1;
 			ui.setState({interrupts, dialog: null});
 			if (interrupts === 1) {

@@ -4,6 +4,7 @@ import type {KeyferryStore} from '../engine/store';
 import {App} from './app';
 import {asciiStream} from './ascii-stream';
 import type {ConsoleOptions} from './console-options';
+import type {UiStore} from './ui-store';
 
 export type {ConsoleOptions} from './console-options';
 export {detectGlyphs} from './console-options';
@@ -18,11 +19,12 @@ const maxFps = 10;
  * Mounts Ink on process.stdout/stdin (only ever called when stdout is a TTY). Ctrl+C quits
  * gracefully the first time and aborts the second (the keymap's interrupt entry). Resolves once
  * the store's exitCode is set and that final frame is drawn, or at once when `detach` fires (the
- * terminal is gone: nothing more may be drawn).
+ * terminal is gone, or an attached console detached: nothing more may be drawn). `ui` carries the
+ * console's pair-run identity.
  */
-export function runConsole(store: KeyferryStore, options: ConsoleOptions, detach?: AbortSignal): Promise<void> {
+export function runConsole(store: KeyferryStore, options: ConsoleOptions, detach?: AbortSignal, ui?: UiStore): Promise<void> {
 	const ours = new Map(ownedSignals.map((signal) => [signal, new Set(process.listeners(signal))]));
-	const instance = render(<App store={store} options={options} />, {
+	const instance = render(<App store={store} options={options} {...(ui ? {ui} : {})} />, {
 		stdout: options.ascii ? asciiStream(process.stdout) : process.stdout,
 		stdin: process.stdin,
 		stderr: process.stderr,

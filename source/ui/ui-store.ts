@@ -11,7 +11,13 @@ export type View = 'main' | 'discrepancies' | 'rollback';
 export type Dialog =
 	| {kind: 'advance'; from: Stage; to: Stage}
 	| {kind: 'typed'; from: Stage; to: Stage; text: string}
-	| {kind: 'quit'};
+	| {kind: 'quit'}
+	/** An attached console's q: detach (the default) or stop the migration. */
+	| {kind: 'detach'}
+	/** The holder is asked to hand the controls to `from`. */
+	| {kind: 'handover'; from: string}
+	/** The holder hands the controls to `to` (Tab picks another party). */
+	| {kind: 'give'; to: string};
 
 export type NoticeTone = 'info' | 'warn' | 'bad';
 
@@ -34,6 +40,10 @@ export interface UiState {
 	notice: Notice | null;
 	/** Ctrl+C presses so far: the first quits gracefully, the second aborts. */
 	interrupts: number;
+	/** This console's party id in a pair-run (null: not part of one). */
+	self: string | null;
+	/** Attached over the control socket: quitting detaches, the migration runs elsewhere. */
+	attached: boolean;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -48,6 +58,8 @@ export function createUiStore(initial: Partial<UiState> = {}): UiStore {
 		rollbackTop: 0,
 		notice: null,
 		interrupts: 0,
+		self: null,
+		attached: false,
 		...initial,
 	}));
 }

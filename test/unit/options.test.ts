@@ -85,3 +85,24 @@ describe('cutover under --yes', () => {
 		expect(() => resolve(['migrate'], {...base, autoCutover: true})).toThrow('--auto-cutover goes with --yes');
 	});
 });
+
+describe('attach', () => {
+	const attach = (flags: Record<string, unknown>, tty = {stdout: true, stdin: true}) =>
+		resolveCommand({input: ['attach'], flags: {color: true, ...flags}, env: {}, stdoutIsTTY: tty.stdout, stdinIsTTY: tty.stdin});
+
+	it('reads the state dir and the drawing flags', () => {
+		expect(attach({stateDir: '.keyferry/kf-1', ascii: true})).toEqual({command: 'attach', stateDir: '.keyferry/kf-1', ascii: true, color: true});
+	});
+
+	it.each([
+		[{}, {stdout: true, stdin: true}, 'missing required flag --state-dir DIR'],
+		[{stateDir: 'd'}, {stdout: false, stdin: true}, 'keyferry attach needs a terminal'],
+		[{stateDir: 'd'}, {stdout: true, stdin: false}, 'keyferry attach needs a terminal'],
+		[{stateDir: 'd', headless: true}, {stdout: true, stdin: true}, '--headless does not apply to "keyferry attach"'],
+		[{stateDir: 'd', yes: true}, {stdout: true, stdin: true}, '--yes does not apply to "keyferry attach"'],
+		[{stateDir: 'd', source: 'redis://x:1'}, {stdout: true, stdin: true}, '--source does not apply to "keyferry attach"'],
+	])('refuses %j (%j)', (flags, tty, message) => {
+		expect(() => attach(flags, tty)).toThrow(UsageError);
+		expect(() => attach(flags, tty)).toThrow(message);
+	});
+});

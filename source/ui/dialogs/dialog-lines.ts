@@ -8,6 +8,9 @@ export function dialogLines(dialog: Dialog): number {
 		case 'typed':
 			return 6;
 		case 'quit':
+		case 'detach':
+		case 'handover':
+		case 'give':
 			return 4;
 	}
 }

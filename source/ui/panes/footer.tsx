@@ -4,6 +4,7 @@
  */
 import {Box, Text, useStdin} from 'ink';
 import {Fragment} from 'react';
+import {holds, nameOf} from '../../control/pair';
 import {nextStage} from '../../engine/stages';
 import {useKeyferry, useKeyferryShallow, useTheme, useUi} from '../console-context';
 import type {Glyphs} from '../glyphs';
@@ -23,7 +24,8 @@ export interface StatusText {
 /** README "Exit codes". */
 const exitReasons: Record<number, string> = {0: 'clean exit', 1: 'runtime failure', 2: 'bad usage or input', 3: 'discrepancies found', 130: 'aborted'};
 
-export function statusText(s: ShortcutState & {stageDetail: string}, theme: Theme): StatusText {
+/** `holder`: who else may advance, when this console only watches. */
+export function statusText(s: ShortcutState & {stageDetail: string}, theme: Theme, holder: string | null = null): StatusText {
 	const {glyphs} = theme;
 	const detail = printable(s.stageDetail, theme.ascii);
 	if (s.exitCode !== null) {
@@ -38,7 +40,7 @@ export function statusText(s: ShortcutState & {stageDetail: string}, theme: Them
 			return {glyph: glyphs.stageDone, tone: 'ok', text: `${s.stage} finished${detail ? `: ${detail}` : ''}`};
 		case 'ready': {
 			const next = nextStage(s.stage);
-			const advance = next ? ` ${glyphs.separator} press Enter to advance to ${next}` : '';
+			const advance = !next ? '' : holder === null ? ` ${glyphs.separator} press Enter to advance to ${next}` : ` ${glyphs.separator} ${holder} may advance to ${next}`;
 			return {glyph: glyphs.stageReady, tone: 'ok', text: `${s.stage} is ready${detail ? `: ${detail}` : ''}${advance}`};
 		}
 		default:
@@ -92,7 +94,8 @@ export function Footer({width, keysLine}: {width: number; keysLine: boolean}) {
 	const theme = useTheme();
 	const state = useShortcutState();
 	const ui = useUi((u) => u);
-	const status = statusText(state, theme);
+	const watching = !holds(state.pair, ui.self);
+	const status = statusText(state, theme, watching ? printable(nameOf(state.pair, state.pair.holder), theme.ascii) : null);
 	const feed = useKeyferry((s) => s.feed);
 	const summary = state.exitCode === null ? undefined : feed.findLast((entry) => entry.event.type === 'summary')?.event;
 	const notice = ui.notice;

@@ -1,7 +1,8 @@
 /** Line 1: which servers, which versions, how long, which migration. */
 import {Box, Text} from 'ink';
-import {useKeyferryShallow, useTheme} from '../console-context';
-import {truncateMiddle, truncateStart} from '../fit';
+import {attachedCount, holds, nameOf} from '../../control/pair';
+import {useKeyferryShallow, useTheme, useUi} from '../console-context';
+import {truncateEnd, truncateMiddle, truncateStart} from '../fit';
 import {formatElapsed} from '../format';
 import type {Glyphs} from '../glyphs';
 import {useNow} from '../hooks/use-now';
@@ -16,6 +17,16 @@ export interface HeaderText {
 	targetVersion: string;
 	id: string;
 	elapsed: string;
+	/** Pair-run: who holds the controls and how many are attached, longest first; [] outside one. */
+	pair: string[];
+}
+
+/** "controls: you · 2 attached" for the holder, "watching alice@box#a1f2 · 2 attached" for the others, then shorter. */
+export function pairTexts(holder: string | null, holding: boolean, attached: number, glyphs: Glyphs): string[] {
+	if (holder === null) return [];
+	const who = holding ? 'controls: you' : `watching ${holder}`;
+	const short = holding ? 'controls: you' : `watching ${truncateEnd(holder, 14, glyphs.ellipsis)}`;
+	return [`${who} ${glyphs.separator} ${attached} attached`, `${short} ${glyphs.separator} ${attached} att`, holding ? 'you hold' : 'watching'];
 }
 
 /** redis://host:port reads as host:port; TLS stays visible as tls:host:port. */
@@ -23,8 +34,20 @@ function shortScheme(label: string): string {
 	return label.replace(/^redis:\/\//, '').replace(/^rediss:\/\//, 'tls:');
 }
 
-/** Shrinks the header to `width`: shorter schemes and versions, a shorter id then none, then labels cut in the middle. */
+/** Shorter schemes and versions, a shorter id then none, then labels cut in the middle. */
+/**
+ * Shrinks the header to `width`. In a pair-run the longest wording of the controls that keeps both
+ * labels whole wins; when none does, the holder's name is kept (cut short) and the labels give way.
+ */
 export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): HeaderText {
+	if (text.pair.length <= 1) return fitOnce(text, width, glyphs);
+	// The last wording names nobody: it is left to fitOnce's final step, for the narrowest terminals.
+	const tries = text.pair.slice(0, -1).map((_, index) => fitOnce({...text, pair: text.pair.slice(index)}, width, glyphs));
+	const whole = tries.find((fitted) => fitted.source === shortScheme(text.source) && fitted.target === shortScheme(text.target));
+	return whole ?? tries[Math.min(1, tries.length - 1)]!;
+}
+
+function fitOnce(text: HeaderText, width: number, glyphs: Glyphs): HeaderText {
 	const fitted = {...text};
 	const length = () =>
 		brand.length +
@@ -37,6 +60,7 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		(fitted.targetVersion ? fitted.targetVersion.length + 1 : 0) +
 		2 +
 		(fitted.id ? fitted.id.length + glyphs.separator.length + 2 : 0) +
+		(fitted.pair[0] ? fitted.pair[0].length + glyphs.separator.length + 2 : 0) +
 		fitted.elapsed.length;
 	const steps = [
 		() => {
@@ -52,31 +76,42 @@ export function fitHeader(text: HeaderText, width: number, glyphs: Glyphs): Head
 		() => (fitted.id = truncateStart(fitted.id, 10, glyphs.ellipsis)),
 		// Which servers matters more than which run: the id is also the state directory's name.
 		() => (fitted.id = ''),
-		() => {
-			// Share the room left between the two labels; a short one lends the rest to the other.
-			const room = width - (length() - fitted.source.length - fitted.target.length);
-			let forSource = Math.floor(room / 2);
-			let forTarget = room - forSource;
-			if (fitted.source.length < forSource) {
-				forTarget += forSource - fitted.source.length;
-				forSource = fitted.source.length;
-			} else if (fitted.target.length < forTarget) {
-				forSource += forTarget - fitted.target.length;
-				forTarget = fitted.target.length;
-			}
-			fitted.source = truncateMiddle(fitted.source, Math.max(10, forSource), glyphs.ellipsis);
-			fitted.target = truncateMiddle(fitted.target, Math.max(10, forTarget), glyphs.ellipsis);
-		},
+		shareRoom,
 		() => {
 			fitted.sourceVersion = '';
 			fitted.targetVersion = '';
 		},
+		() => (fitted.pair = fitted.pair.slice(1)),
 	];
+	let labels = {source: '', target: ''};
 	for (const step of steps) {
 		if (length() <= width) break;
+		if (step === shareRoom) labels = {source: fitted.source, target: fitted.target};
 		step();
 	}
+	// Cut before the versions went: the room they left goes back to the labels.
+	if (labels.source && length() < width) {
+		fitted.source = labels.source;
+		fitted.target = labels.target;
+		shareRoom();
+	}
 	return fitted;
+
+	/** Shares the room left between the two labels; a short one lends the rest to the other. */
+	function shareRoom() {
+		const room = width - (length() - fitted.source.length - fitted.target.length);
+		let forSource = Math.floor(room / 2);
+		let forTarget = room - forSource;
+		if (fitted.source.length < forSource) {
+			forTarget += forSource - fitted.source.length;
+			forSource = fitted.source.length;
+		} else if (fitted.target.length < forTarget) {
+			forSource += forTarget - fitted.target.length;
+			forTarget = fitted.target.length;
+		}
+		fitted.source = truncateMiddle(fitted.source, Math.max(10, forSource), glyphs.ellipsis);
+		fitted.target = truncateMiddle(fitted.target, Math.max(10, forTarget), glyphs.ellipsis);
+	}
 }
 
 export function Header({width}: {width: number}) {
@@ -90,7 +125,13 @@ export function Header({width}: {width: number}) {
 		target: s.target.label,
 		targetVersion: s.target.version,
 		over: s.exitCode !== null,
+		pair: s.pair,
 	}));
+	const self = useUi((u) => u.self);
+	const attached = useUi((u) => u.attached);
+	const clients = attachedCount(state.pair);
+	// Outside a pair-run (nobody attached to this console's run) the header stays as it was.
+	const showPair = attached || clients > 0;
 	const now = useNow(1000, !state.over);
 	const text = fitHeader(
 		{
@@ -100,6 +141,7 @@ export function Header({width}: {width: number}) {
 			targetVersion: state.targetVersion ?? '',
 			id: printable(state.migrationId, theme.ascii),
 			elapsed: formatElapsed(now - state.startedAt),
+			pair: showPair ? pairTexts(state.pair.holder === null ? null : printable(nameOf(state.pair, state.pair.holder), theme.ascii), holds(state.pair, self), clients, glyphs) : [],
 		},
 		width,
 		glyphs,
@@ -119,6 +161,11 @@ export function Header({width}: {width: number}) {
 			</Text>
 			<Box flexShrink={0} marginLeft={2}>
 				<Text>
+					{text.pair[0] ? (
+						<Text color={theme.tone(holds(state.pair, self) ? 'ok' : 'warn')}>
+							{text.pair[0]} <Text dimColor>{glyphs.separator} </Text>
+						</Text>
+					) : null}
 					{text.id ? (
 						<Text dimColor>
 							{text.id} {glyphs.separator}{' '}

@@ -2,6 +2,7 @@
 import {Box, Text} from 'ink';
 import {Panel} from '../components/panel';
 import {useTheme, useUi} from '../console-context';
+import {attachedCount} from '../../control/pair';
 import {shortcuts} from '../keymap';
 import {useShortcutState} from '../panes/footer';
 
@@ -9,7 +10,8 @@ export function HelpOverlay({width, lines}: {width: number; lines: number}) {
 	const theme = useTheme();
 	const state = useShortcutState();
 	const ui = useUi((u) => u);
-	const entries = shortcuts.filter((shortcut) => shortcut.modes.includes(ui.view));
+	const pairRun = ui.attached || attachedCount(state.pair) > 0;
+	const entries = shortcuts.filter((shortcut) => shortcut.modes.includes(ui.view) && (pairRun || !shortcut.pairOnly));
 	const keyWidth = Math.max(...entries.map((shortcut) => shortcut.keys(theme.glyphs).length)) + 2;
 	const view = ui.view === 'main' ? 'dashboard' : ui.view === 'discrepancies' ? 'discrepancy list' : 'rollback preview';
 	return (
@@ -24,7 +26,7 @@ export function HelpOverlay({width, lines}: {width: number; lines: number}) {
 							</Text>
 						</Box>
 						<Text wrap="truncate-end">
-							<Text dimColor={available !== true}>{shortcut.help}</Text>
+							<Text dimColor={available !== true}>{ui.attached ? (shortcut.helpAttached ?? shortcut.help) : shortcut.help}</Text>
 							{available === true ? null : <Text dimColor> {theme.glyphs.separator} not now: {available}</Text>}
 						</Text>
 					</Box>
