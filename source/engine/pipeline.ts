@@ -181,8 +181,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
 				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
-				for (const db of dbs) copier.rescan(db);
-				void sweepMaster(address);
+				resyncMaster(address);
 			},
 			onApplied: (offset) => {
 				if (Date.now() - lastCheckpoint < 1000) return;
@@ -192,6 +191,18 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		});
 		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${address} stopped: ${error instanceof Error ? error.message : String(error)}`));
 		return {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
+	}
+
+	/**
+	 * What MONITOR did not show for one master (a gap, a restart, a lost target) is made right:
+	 * every key of its dbs is read again through fresh markers, and target keys it no longer has
+	 * are swept.
+	 */
+	function resyncMaster(address: string): void {
+		const stream = streams.find((candidate) => candidate.address === address);
+		if (!stream) return;
+		for (const db of stream.dbs) stream.copier.rescan(db);
+		void sweepMaster(address);
 	}
 
 	/**
