@@ -16,7 +16,9 @@ import {runRollback} from './source/cutover/run-rollback';
 import {askRollbackConfirmation, formatRollbackPreview} from './source/cutover/rollback-text';
 import {runDemo} from './source/demo/run-demo';
 import {newMigrationId} from './source/engine/migration-id';
+import {findResumePoint, resumedDbMap, type ResumePoint} from './source/engine/resume-point';
 import {runMigrate} from './source/engine/run-migrate';
+import {lockStateDir, type StateLock} from './source/engine/state-lock';
 import {stateDirFor} from './source/engine/state-dir';
 import {createKeyferryStore, emit, type KeyferryStore} from './source/engine/store';
 import {describeError, ExitCode} from './source/errors';
@@ -59,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
 			process.stdout.write(`${version}\n`);
 			return ExitCode.ok;
 		case 'migrate':
-			return migrate(command);
+			return migrate(command, argv);
 		case 'verify':
 			return verify(command);
 		case 'demo':
@@ -71,19 +73,37 @@ async function main(argv: string[]): Promise<number> {
 	}
 }
 
-async function migrate(options: MigrateOptions): Promise<number> {
-	const store = createKeyferryStore({migrationId: newMigrationId()});
-	const signals = handleSignals(store);
-	const control = options.preflightOnly ? null : await openRunControl(store, stateDirFor(options, store.getState().migrationId));
+async function migrate(given: MigrateOptions, argv: string[]): Promise<number> {
+	let resume: ResumePoint | null;
+	let options = given;
 	try {
-		if (options.headless) return await runHeadless(store, () => runMigrate(options, store));
+		resume = given.preflightOnly ? null : await findResumePoint(given, process.cwd());
+		if (resume) options = {...given, stateDir: resume.stateDir, dbMap: resumedDbMap(resume.migration, given.dbMap)};
+	} catch (error) {
+		return reportStartupError(error, argv);
+	}
+	const store = createKeyferryStore({migrationId: resume?.migration.migrationId ?? newMigrationId()});
+	const stateDir = stateDirFor(options, store.getState().migrationId);
+	const signals = handleSignals(store);
+	const control = options.preflightOnly ? null : await openRunControl(store, stateDir);
+	let lock: StateLock | null = null;
+	try {
+		if (!options.preflightOnly) lock = lockStateDir(stateDir);
+	} catch (error) {
+		await control?.close();
+		signals();
+		return reportStartupError(error, argv);
+	}
+	try {
+		if (options.headless) return await runHeadless(store, () => runMigrate(options, store, resume));
 		if (options.preflightOnly) return await runPreflightText(store, options);
 		const glyphs = detectGlyphs(process.env, {ascii: options.ascii, color: options.color});
 		const ui = createUiStore({self: control?.joinLocal(operatorName(process.env)) ?? null});
-		const engine = runMigrate(options, store);
+		const engine = runMigrate(options, store, resume);
 		await runConsole(store, glyphs, goHeadlessOnHangup(store, options, control), ui);
 		return await engine;
 	} finally {
+		lock?.release();
 		await control?.close();
 		signals();
 	}

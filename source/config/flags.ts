@@ -30,6 +30,7 @@ export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'tls-ca', type: 'string', value: 'FILE', description: 'CA certificate (PEM) for rediss:// connections', commands: reachable},
 	{name: 'tls-insecure', type: 'boolean', description: 'do not verify TLS certificates', commands: reachable},
 	{name: 'state-dir', type: 'string', value: 'DIR', description: 'where the journal, checkpoints, discrepancy file and control socket live (default ./.keyferry/<id>)', commands: ['migrate', 'verify', 'rollback', 'attach']},
+	{name: 'resume', type: 'boolean', description: 'continue the migration in --state-dir (or the one of these servers under ./.keyferry) after a crash or a stop', commands: ['migrate']},
 	{name: 'preflight-only', type: 'boolean', description: 'run the preflight checks, print the report and exit', commands: ['migrate']},
 	{name: 'copy-mode', type: 'string', value: 'dump|logical', description: 'DUMP/RESTORE payloads (default) or a type-by-type logical copy', commands: ['migrate']},
 	{name: 'allow-non-empty-target', type: 'boolean', description: 'accept a target that already holds keys', commands: ['migrate']},

@@ -29,6 +29,8 @@ export interface ConnectionOptions {
 
 export interface MigrateOptions extends OutputOptions, ConnectionOptions {
 	command: 'migrate';
+	/** --resume: continue the migration recorded in the state dir (the same command on such a dir does too). */
+	resume: boolean;
 	preflightOnly: boolean;
 	copyMode: 'dump' | 'logical';
 	allowNonEmptyTarget: boolean;
@@ -127,6 +129,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY, stdinIsTTY = std
 	if (command === 'rollback') return rollbackOptions(flags, env, output);
 
 	if (flags['autoCutover'] === true && !output.yes) throw new UsageError('--auto-cutover goes with --yes');
+	if (flags['resume'] === true && flags['preflightOnly'] === true) throw new UsageError('--resume and --preflight-only cannot be used together');
 	const connection = connectionOptions(flags, env);
 	const copyMode = optionalString(flags, 'copy-mode') ?? 'dump';
 	if (copyMode !== 'dump' && copyMode !== 'logical') throw new UsageError(`--copy-mode must be dump or logical, not "${inputText(copyMode)}"`);
@@ -143,6 +146,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY, stdinIsTTY = std
 		command,
 		...output,
 		...connection,
+		resume: flags['resume'] === true,
 		preflightOnly: flags['preflightOnly'] === true,
 		copyMode,
 		allowNonEmptyTarget: flags['allowNonEmptyTarget'] === true,

@@ -6,6 +6,7 @@
  */
 import type Redis from 'ioredis';
 import type {Counters} from '../engine/counters';
+import {parseClientInfo} from '../redis/client-info';
 import {connectNode} from '../redis/connect';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {MarkerConnection} from './marker-connection';
@@ -152,6 +153,16 @@ export class Copier {
 	/** Which keys a command touches, by the source's own COMMAND GETKEYS (for commands keyferry does not know). */
 	async commandKeys(args: Buffer[]): Promise<Buffer[]> {
 		return (await this.scanClient.callBuffer('COMMAND', 'GETKEYS', ...args)) as Buffer[];
+	}
+
+	/** Application clients blocked right now (CLIENT LIST flag b), as MONITOR shows their address, with their db. */
+	async blockedClients(): Promise<Array<{client: string; db: number}>> {
+		const list = String(await this.scanClient.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+		return list
+			.split('\n')
+			.map((line) => parseClientInfo(line))
+			.filter((fields) => fields['flags']?.includes('b') && fields['addr'] && !fields['name']?.startsWith('keyferry-'))
+			.map((fields) => ({client: fields['addr']!, db: Number(fields['db'] ?? 0)}));
 	}
 
 	/** Which of `keys` exist in `db` now: an unmarked read, for the sweep of target keys gone from the source. */

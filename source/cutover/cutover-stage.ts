@@ -15,8 +15,8 @@ import {emit, setStage, type KeyferryStore} from '../engine/store';
 import {describeError, ExitCode} from '../errors';
 import type {PreflightResult} from '../preflight/run-preflight';
 import type {Arg} from '../replay/writer';
-import {cutoverPath, writeCutoverPoint, type BarrierRecord} from './cutover-point';
-import {endpointRecord, writeMigrationRecord} from './migration-record';
+import type {ProgressWriter, ReverseStart} from '../engine/progress-record';
+import {cutoverPath, writeCutoverPoint, type BarrierRecord, type CutoverPoint} from './cutover-point';
 import {pauseSourceWrites} from './pause-source';
 import {startReverseCapture, type ReverseCapture} from './reverse-capture';
 import {RollbackApply} from './rollback-apply';
@@ -40,6 +40,10 @@ export interface CutoverContext {
 	onReplayError(error: Error, command: Arg[]): void;
 	/** The run cannot go on: reports the error, fails the stage, ends the run with `exitCode`. */
 	fail(code: string, message: string, exitCode: number): void;
+	/** progress.json for `migrate --resume`. */
+	progress: ProgressWriter;
+	/** A run resumed after its cutover point: the reverse capture that point records, continued. */
+	resumedReverse?: ReverseStart;
 }
 
 const ttlToleranceMs = 1000;
@@ -60,42 +64,48 @@ export class CutoverStage {
 
 	constructor(private readonly context: CutoverContext) {}
 
+	/**
+	 * Starts the reverse capture on a standalone target (at once, before the operator switches
+	 * the application, so none of its writes there is missed) and records the cutover stage.
+	 * `run` calls it; a run resumed during its cutover calls it first, before copying again.
+	 */
+	async openReverse(): Promise<ReverseCapture | null> {
+		if (this.reverse || this.context.preflight.report.target.cluster) return this.reverse;
+		const {options, preflight, store, stateDir, progress} = this.context;
+		const reverse = await startReverseCapture({
+			stateDir,
+			endpoint: preflight.targetMasters[0]!,
+			counters: this.reverseCounters,
+			maxMemoryWindow: options.maxMemoryWindow,
+			onGap: (gap) => emit(store, {type: 'gap', node: gap.node, fromTs: gap.fromMs, toTs: gap.toMs, message: gap.reason}),
+			onWarning: (code, message) => emit(store, {type: 'warning', code, message}),
+			onFatal: (code, message) => this.context.fail(code, message, ExitCode.runtime),
+		});
+		// A resumed cutover keeps the first attempt's start: the journal holds everything since.
+		const first = this.context.resumedReverse ?? progress.reverse;
+		if (first) continueReverse(reverse, first, (message) => emit(store, {type: 'warning', code: 'reverse-journal', message}));
+		this.reverse = reverse;
+		await progress.enterCutover({master: reverse.master, dir: reverse.dir, fromOffset: reverse.fromOffset, excludedClients: reverse.excludedClients});
+		emit(store, {type: 'info', message: `reverse capture running on the target ${reverse.master}: every write the application makes there is journaled`});
+		return reverse;
+	}
+
 	/** From verify ready to done; resolves once reverse capture runs and the cutover point is recorded. */
 	async run(): Promise<void> {
-		const {options, preflight, store, gate, stateDir} = this.context;
-		const report = preflight.report;
-		const stageStart = Date.now();
+		const {options, preflight, store, gate, progress} = this.context;
 		setStage(store, 'cutover', 'running', this.checklist(false));
-		const target = preflight.targetMasters[0]!;
-		await writeMigrationRecord(stateDir, {
-			version: 1,
-			migrationId: store.getState().migrationId,
-			createdAt: stageStart,
-			source: endpointRecord(options.source, report.source.cluster),
-			target: endpointRecord(options.target, report.target.cluster),
-			dbMap: [...(options.dbMap ?? new Map<number, number>())],
-			clockSkewMs: report.clockSkewMs,
-		});
-		if (report.target.cluster) {
+		if (preflight.report.target.cluster) {
+			await progress.enterCutover(null);
 			emit(store, {type: 'warning', code: 'reverse-capture-cluster', message: 'reverse capture and rollback need a standalone target for now: cutover records the point only'});
 		} else {
-			this.reverse = await startReverseCapture({
-				stateDir,
-				endpoint: target,
-				counters: this.reverseCounters,
-				maxMemoryWindow: options.maxMemoryWindow,
-				onGap: (gap) => emit(store, {type: 'gap', node: gap.node, fromTs: gap.fromMs, toTs: gap.toMs, message: gap.reason}),
-				onWarning: (code, message) => emit(store, {type: 'warning', code, message}),
-				onFatal: (code, message) => this.context.fail(code, message, ExitCode.runtime),
-			});
+			const reverse = await this.openReverse();
 			if (this.stopping) {
-				await this.reverse.stop();
+				await reverse?.stop();
 				return;
 			}
-			emit(store, {type: 'info', message: `reverse capture running on the target ${this.reverse.master}: every write the application makes there is journaled`});
 		}
 
-		const advanced = gate.wait(!options.autoCutover);
+		const advanced = gate.wait('done', !options.autoCutover);
 		let go = false;
 		void advanced.then(() => (go = true));
 		while (!go) {
@@ -140,8 +150,36 @@ export class CutoverStage {
 				: [],
 		});
 		emit(store, {type: 'info', message: `cutover point recorded in ${cutoverPath(stateDir)}: the target holds every write the source took before the barrier`});
+		await this.context.progress.enter('done');
 		await this.context.stopForward();
 		if (this.stopping) return;
+		this.enterDone();
+	}
+
+	/**
+	 * A run resumed after its cutover point was recorded: nothing flows from the source any more;
+	 * the reverse capture starts again (its journal records the gap, so the rollback preview
+	 * compares every key) and the run waits in stage done as before.
+	 */
+	async resumeDone(point: CutoverPoint, wasRollingBack: boolean): Promise<void> {
+		const {store, stateDir} = this.context;
+		emit(store, {type: 'info', message: `the cutover point was recorded at ${new Date(point.at).toISOString()} (${cutoverPath(stateDir)}): the source is no longer followed`});
+		if (!this.context.preflight.report.target.cluster) {
+			const reverse = await this.openReverse();
+			if (this.stopping) {
+				await reverse?.stop();
+				return;
+			}
+		}
+		this.enterDone();
+		if (wasRollingBack) {
+			emit(store, {type: 'warning', code: 'rollback-interrupted', message: `keyferry stopped while applying a rollback: the source may hold part of it; press a to apply it again, or run keyferry rollback --state-dir ${stateDir} --apply`});
+		}
+	}
+
+	private enterDone(): void {
+		const {options, preflight, store} = this.context;
+		const reverse = this.reverse;
 		if (!reverse) {
 			setStage(store, 'done', 'running', 'cut over · q stops');
 			return;
@@ -180,6 +218,7 @@ export class CutoverStage {
 		const reverse = this.reverse!;
 		const sides = this.sides!;
 		setStage(store, 'rollback', 'running', 'comparing every key changed since cutover');
+		await this.context.progress.enter('rollback');
 		const {position, changed, basis: followed} = await this.follower!.pause();
 		const basis = (await completeKeys(sides, changed)) === 'compare' ? 'compare' : followed;
 		// Keys written from `position` to now are copied back too, not only replayed (see rollback-apply.ts).
@@ -258,4 +297,19 @@ export class CutoverStage {
 			tick();
 		});
 	}
+}
+
+/**
+ * The reverse journal of an earlier attempt goes on: the capture starts where that attempt's began
+ * (its lines, the gap while keyferry was down, then the new ones), and both attempts' own target
+ * connections are keyferry's. An offset the journal no longer holds is kept as it is, with a warning.
+ */
+function continueReverse(reverse: ReverseCapture, first: ReverseStart, warn: (message: string) => void): void {
+	const journal = reverse.journal;
+	if (first.fromOffset < journal.firstOffset || first.fromOffset > journal.end) {
+		warn(`the reverse journal no longer starts at ${first.fromOffset} (it holds ${journal.firstOffset}..${journal.end}); the rollback preview compares every key`);
+		return;
+	}
+	reverse.fromOffset = first.fromOffset;
+	reverse.excludedClients = [...new Set([...first.excludedClients, ...reverse.excludedClients])];
 }

@@ -35,6 +35,8 @@ export interface ReverseCapture {
 	capture: CaptureStream;
 	/** Journal offset where this capture began. */
 	fromOffset: number;
+	/** When an earlier capture into the same journal last wrote (ms; a resumed cutover), or null for a new journal. */
+	stoppedAtMs: number | null;
 	excludedClients: string[];
 	stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startReverseCapture(options: ReverseCaptureOptions): Promi
 	const dir = reverseJournalDir(master, options.root);
 	const journal = await Journal.open(join(options.stateDir, dir), {maxMemoryWindow: options.maxMemoryWindow});
 	const fromOffset = journal.end;
+	const stoppedAtMs = journal.end > 0 ? journal.lastAppendMs : null;
 	const capture = new CaptureStream({
 		endpoint: options.endpoint,
 		journal,
@@ -69,6 +72,7 @@ export async function startReverseCapture(options: ReverseCaptureOptions): Promi
 		journal,
 		capture,
 		fromOffset,
+		stoppedAtMs,
 		excludedClients: await keyferryClients(options.endpoint),
 		async stop() {
 			await capture.stop();

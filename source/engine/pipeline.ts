@@ -3,6 +3,7 @@
  * standalone or cluster target. Per master: one MONITOR capture into its journal, one copier, one applier
  * walking that master's ordered stream. This file only wires them and moves the stages.
  */
+import {randomUUID} from 'node:crypto';
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import type Redis from 'ioredis';
@@ -13,6 +14,9 @@ import type {MigrateOptions} from '../config/options';
 import {Copier} from '../copy/copier';
 import {sweepTarget} from '../copy/target-sweep';
 import {CutoverStage} from '../cutover/cutover-stage';
+import {endpointRecord, writeMigrationRecord} from '../cutover/migration-record';
+import {TargetWrites} from '../cutover/target-writes';
+import {keysTouchedWhileDown} from '../cutover/touched-while-down';
 import {describeError, ExitCode, UsageError} from '../errors';
 import type {NodeFacts} from '../preflight/report-types';
 import type {PreflightResult} from '../preflight/run-preflight';
@@ -31,6 +35,9 @@ import type {DiscrepancyRecord} from './events';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
 import {stateDirFor} from './state-dir';
+import {ProgressWriter} from './progress-record';
+import {resumeAfterCutover} from './resume-after-cutover';
+import type {ResumePoint} from './resume-point';
 import {DiscrepancyLog} from '../verify/discrepancy-log';
 
 export interface PipelineContext {
@@ -39,6 +46,8 @@ export interface PipelineContext {
 	store: KeyferryStore;
 	counters: Counters;
 	gate: StageGate;
+	/** Where an earlier run of this migration stopped; null for a new one. */
+	resume: ResumePoint | null;
 }
 
 export interface Pipeline {
@@ -68,15 +77,18 @@ interface MasterStream {
 }
 
 const maxDrainRounds = 10;
+/** How often the source's blocked clients are listed while one waits on keys no line showed. */
+const waitersRefreshMs = 2000;
 const writerDrainMs = 2000;
 
 /** Lag small enough to call the target "in sync". */
 const syncedLagEvents = 1000;
 
 export async function startPipeline(context: PipelineContext): Promise<Pipeline> {
-	const {options, preflight, store, counters, gate} = context;
+	const {options, preflight, store, counters, gate, resume} = context;
 	const report = preflight.report;
-	const stateDir = stateDirFor(options, store.getState().migrationId);
+	const migrationId = store.getState().migrationId;
+	const stateDir = stateDirFor(options, migrationId);
 	try {
 		mkdirSync(stateDir, {recursive: true});
 	} catch (error) {
@@ -94,9 +106,35 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		fail(exitCode);
 	};
 	const warn = (code: string, message: string) => emit(store, {type: 'warning', code, message});
+	if (!resume) {
+		await writeMigrationRecord(stateDir, {
+			version: 1,
+			migrationId,
+			createdAt: Date.now(),
+			source: endpointRecord(options.source, report.source.cluster),
+			target: endpointRecord(options.target, report.target.cluster),
+			dbMap: [...(options.dbMap ?? new Map<number, number>())],
+			clockSkewMs: report.clockSkewMs,
+		});
+	}
+	const progress = new ProgressWriter(stateDir, migrationId, resume?.progress ?? null, (message) => warn('progress-file', message));
+	if (resume?.cutover) return resumeAfterCutover({...context, stateDir, progress, point: resume.cutover, wasRollingBack: resume.stage === 'rollback'});
+	const cutoverResumed = resume?.stage === 'cutover';
+	if (resume) {
+		const since = resume.progress ? ` (recorded ${new Date(resume.progress.updatedAt).toISOString()})` : '';
+		emit(store, {
+			type: 'info',
+			message: `resuming migration ${migrationId} at ${resume.stage}${since}: MONITOR saw nothing while keyferry was down, so every key is copied again through markers and target keys the source no longer has are swept`,
+		});
+	}
 
 	const target = await connectNode(preflight.targetMasters[0]!, 'target');
 	const dbMap = options.dbMap;
+	/**
+	 * A resumed run also scans the source dbs feeding every target db that holds keys: a db the
+	 * source emptied while keyferry was down still has keys to sweep on the target.
+	 */
+	const resumedTargetDbs = resume ? targetDbsWithKeys(report.target.nodes).flatMap((targetDb) => sourceDbsOf(targetDb, [], dbMap)) : [];
 	const mapDb = (db: number) => dbMap?.get(db) ?? db;
 	const sourceBySlot = report.source.cluster ? slotAddresses(report.source.nodes) : null;
 	/** Keys a cluster target could not take as sent: re-read by the copier of the source master holding them. */
@@ -118,8 +156,60 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		: new TargetWriter(await RespConnection.open(preflight.targetMasters[0]!, 'target', 'keyferry-replay'), {onError: replayErrorReporter(store)});
 	const closeWriter = () => (writer instanceof ClusterWriter ? writer.close() : writer.connection.close());
 
+	let cutover: CutoverStage | undefined;
+	/**
+	 * From the cutover stage on, the application may write to the target: a copied payload (a
+	 * re-copy, a sweep's delete) never overwrites a key it wrote there; source writes are still
+	 * replayed as they come, as before the cutover.
+	 */
+	let targetWrites: TargetWrites | null = null;
+	let keptOnTarget = 0;
+	const openCutover = async (): Promise<CutoverStage> => {
+		cutover ??= new CutoverStage({
+			options,
+			preflight,
+			store,
+			counters,
+			gate,
+			stateDir,
+			progress,
+			drain: drainForward,
+			stopForward: () => stopForward(),
+			onReplayError: replayErrorReporter(store),
+			fail: failWith,
+		});
+		const reverse = await cutover.openReverse();
+		if (reverse && !targetWrites) {
+			targetWrites = new TargetWrites(reverse.journal.reader(reverse.fromOffset), new Set(reverse.excludedClients));
+			if (reverse.stoppedAtMs !== null) await findTouchedWhileDown(reverse.endpoint, Date.now() - reverse.stoppedAtMs, targetWrites);
+		}
+		return cutover;
+	};
+	/** A cutover resumed: keys the application used on the target while no capture ran are its own too. */
+	async function findTouchedWhileDown(endpoint: NodeEndpoint, downtimeMs: number, writes: TargetWrites): Promise<void> {
+		const touched = await keysTouchedWhileDown(endpoint, downtimeMs);
+		if (touched.unknown) {
+			warn('touched-unknown', `cannot tell which keys the application used on the target while keyferry was down (${touched.unknown}): a key it wrote only then is set back to the source's value if the source has it`);
+			return;
+		}
+		writes.add(touched.keys);
+		emit(store, {type: 'info', message: `${touched.keys.length} target key(s) were used while keyferry was down (OBJECT IDLETIME): they keep their target values`});
+	}
+	if (cutoverResumed) {
+		// Before anything is copied again: what the application writes to the target from now on is known.
+		try {
+			await openCutover();
+		} catch (error) {
+			target.disconnect();
+			closeWriter();
+			throw error;
+		}
+	}
+
 	setStage(store, 'capture', 'running', `starting MONITOR on ${preflight.sourceMasters.length} master(s)`);
+	await progress.enter('capture');
 	const streams: MasterStream[] = [];
+	const followingWaiters = new Set<string>();
 	const healthBySource = new Map<string, NodeHealth>();
 	let copying = true;
 	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
@@ -161,10 +251,13 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			},
 		});
 		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
-		const dbs = Object.entries(keyspace)
-			.filter(([, stats]) => stats.keys > 0)
-			.map(([db]) => Number(db));
+		const dbs = [...new Set([...dbsWithKeys(keyspace), ...resumedTargetDbs])].sort((a, b) => a - b);
 		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
+		const keepOnTarget = (db: number, key: Buffer) => {
+			const keep = targetWrites?.has(mapDb(db), key) ?? false;
+			if (keep) keptOnTarget++;
+			return keep;
+		};
 		let lastCheckpoint = 0;
 		const recent = new RecentKeys();
 		const applier = new Applier({
@@ -178,10 +271,12 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			skewMs: report.clockSkewMs,
 			mapDb,
 			copying: () => copying,
+			keepOnTarget,
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
 				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
-				resyncMaster(address);
+				resyncMaster(stream);
+				void followWaiters(stream);
 			},
 			onApplied: (offset) => {
 				if (Date.now() - lastCheckpoint < 1000) return;
@@ -190,7 +285,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			},
 		});
 		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${address} stopped: ${error instanceof Error ? error.message : String(error)}`));
-		return {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
+		// The applier reports its first line (a restart's gap) only after this returns.
+		const stream: MasterStream = {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
+		return stream;
 	}
 
 	/**
@@ -198,20 +295,42 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 * every key of its dbs is read again through fresh markers, and target keys it no longer has
 	 * are swept.
 	 */
-	function resyncMaster(address: string): void {
-		const stream = streams.find((candidate) => candidate.address === address);
-		if (!stream) return;
+	function resyncMaster(stream: MasterStream): void {
 		for (const db of stream.dbs) stream.copier.rescan(db);
-		void sweepMaster(address);
+		void sweepMaster(stream);
+	}
+
+	/**
+	 * After a gap, clients may be blocked by commands MONITOR never showed, and the pop that
+	 * serves them is never shown either. The source lists its blocked clients, a barrier places
+	 * that list in the stream, and the applier settles which writes stay suspect; listed again
+	 * every few seconds while such a client is still blocked. A gap during a round voids it.
+	 */
+	async function followWaiters(stream: MasterStream): Promise<void> {
+		const {address} = stream;
+		if (followingWaiters.has(address)) return;
+		followingWaiters.add(address);
+		try {
+			do {
+				const gaps = stream.capture.stats.gaps;
+				const blocked = await stream.copier.blockedClients();
+				await stream.copier.barrier(Buffer.from(`keyferry:waiters:${randomUUID()}`));
+				if (stream.capture.stats.gaps === gaps) stream.applier.settleWaiters(blocked);
+				if (stream.applier.unknownWaiters > 0) await new Promise((resolve) => setTimeout(resolve, waitersRefreshMs).unref());
+			} while (!forwardStopped && stream.applier.unknownWaiters > 0);
+		} catch (error) {
+			if (!forwardStopped) warn('blocked-clients', `cannot list the blocked clients of ${address}: ${describeError(error).message}; writes are re-copied until they can be listed after the next gap`);
+		} finally {
+			followingWaiters.delete(address);
+		}
 	}
 
 	/**
 	 * Target keys that the master at `address` should hold but no longer has are re-copied, which
 	 * deletes them at their marker: MONITOR never showed those deletes (a gap, a restart).
 	 */
-	async function sweepMaster(address: string): Promise<void> {
-		const stream = streams.find((candidate) => candidate.address === address);
-		if (!stream) return;
+	async function sweepMaster(stream: MasterStream): Promise<void> {
+		const {address} = stream;
 		const sourceFor = (key: Buffer) => (!sourceBySlot || sourceBySlot[keySlot(key)] === address ? stream.copier : null);
 		const targetDbs = [...new Set(stream.dbs.map(mapDb))];
 		try {
@@ -249,7 +368,6 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			warn('discrepancy-file', `${describeError(error).message}; discrepancies are still reported, not saved`);
 		}
 	};
-	let cutover: CutoverStage | undefined;
 	const stopForward = async () => {
 		if (forwardStopped) return;
 		forwardStopped = true;
@@ -264,6 +382,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	};
 	const stopAll = async () => {
 		targetHealth();
+		targetWrites?.stop();
 		await cutover?.stop(false);
 		await stopForward();
 		target.disconnect();
@@ -272,43 +391,41 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	// Stage progression runs alongside; `done` only settles on failure.
 	const stages = (async () => {
 		setStage(store, 'capture', 'ready', `capturing on ${streams.length} master(s)`);
-		await gate.wait();
+		await gate.wait('copy');
 		setStage(store, 'copy', 'running', `copying ${counters.keysTotal} keys`);
+		await progress.enter('copy');
 		for (const stream of streams) stream.copier.setPaused(store.getState().copy.paused);
 		await waitUntil(() => streams.every((stream) => stream.copier.idle), (timer) => timers.push(timer));
 		// Keys written during the copy may have expired on the source before the scan saw them.
 		for (const stream of streams) stream.applier.endCopy(stream.dbs);
 		await waitUntil(() => streams.every((stream) => stream.copier.idle), (timer) => timers.push(timer));
 		setStage(store, 'copy', 'ready', `${counters.keysCopied} keys copied`);
-		await gate.wait();
+		if (keptOnTarget > 0) emit(store, {type: 'info', message: `${keptOnTarget} copied key(s) were left as the application wrote them on the target`});
+		await gate.wait('sync');
 		copying = false;
 		setStage(store, 'sync', 'running', 'following the source');
-		if (options.verifyRate > 0) sampler = startSampler();
+		await progress.enter('sync');
+		if (options.verifyRate > 0 && !cutoverResumed) sampler = startSampler();
 		await waitUntil(() => counters.captured - counters.applied < syncedLagEvents, (timer) => timers.push(timer));
 		setStage(store, 'sync', 'ready', 'in sync: lag near 0');
-		await gate.wait();
+		if (cutoverResumed) {
+			// The operator had verified and confirmed the cutover before the stop: it goes on where it was.
+			await gate.wait('cutover');
+			await (await openCutover()).run();
+			return;
+		}
+		await gate.wait('verify');
 		sampler ??= startSampler();
 		if (options.verifyRate === 0) sampler.setRate(100);
 		setStage(store, 'verify', 'running', `sampling until ${options.verifySamples} consecutive samples match`);
+		await progress.enter('verify');
 		await waitUntil(() => sampler!.consecutiveClean >= options.verifySamples, (timer) => timers.push(timer));
 		setStage(store, 'verify', 'ready', `${options.verifySamples} consecutive samples match`);
 		// Cutover means the application moved: --yes alone never assumes that (--auto-cutover does).
-		await gate.wait(!options.autoCutover);
+		await gate.wait('cutover', !options.autoCutover);
 		// The application moves to the target now: its writes there would read as discrepancies.
 		sampler.stop();
-		cutover = new CutoverStage({
-			options,
-			preflight,
-			store,
-			counters,
-			gate,
-			stateDir,
-			drain: drainForward,
-			stopForward,
-			onReplayError: replayErrorReporter(store),
-			fail: failWith,
-		});
-		await cutover.run();
+		await (await openCutover()).run();
 	})();
 	stages.catch((error: unknown) => {
 		const failure = describeError(error);
@@ -475,4 +592,15 @@ function replayErrorReporter(store: KeyferryStore): (error: Error, command: Arra
 		reported++;
 		emit(store, {type: 'warning', code: 'replay-error', message: `target refused ${String(command[0])}: ${error.message.split('\n')[0]}`});
 	};
+}
+
+function dbsWithKeys(keyspace: NodeFacts['keyspace']): number[] {
+	return Object.entries(keyspace)
+		.filter(([, stats]) => stats.keys > 0)
+		.map(([db]) => Number(db));
+}
+
+/** Target dbs holding keys on any target master. */
+function targetDbsWithKeys(nodes: NodeFacts[]): number[] {
+	return [...new Set(nodes.filter((node) => node.role === 'master').flatMap((node) => dbsWithKeys(node.keyspace)))];
 }

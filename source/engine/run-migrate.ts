@@ -12,12 +12,14 @@ import {startStatsPublisher} from './stats-publisher';
 import {emit, setStage, type KeyferryStore} from './store';
 import type {Stage} from './stages';
 import {startPipeline, type Pipeline} from './pipeline';
+import type {ResumePoint} from './resume-point';
 import {gracefulQuit, stopSignals} from './stop-signals';
 
-export async function runMigrate(options: MigrateOptions, store: KeyferryStore): Promise<number> {
+/** @param resume where an earlier run of this migration stopped (migrate --resume), or null */
+export async function runMigrate(options: MigrateOptions, store: KeyferryStore, resume: ResumePoint | null = null): Promise<number> {
 	const counters = new Counters();
 	const publisher = startStatsPublisher(store, counters);
-	const gate = new StageGate(options.yes);
+	const gate = new StageGate(options.yes, resume && (resume.stage === 'rollback' ? 'done' : resume.stage));
 	let pipeline: Pipeline | null = null;
 	const {stopped, aborted: abortedPromise, requestStop: stopRequested, requestAbort: aborted} = stopSignals();
 
@@ -60,7 +62,8 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 
 	try {
 		setStage(store, 'preflight', 'running', 'inspecting source and target');
-		const preflight = await until(runPreflight(options));
+		// A resumed migration's target holds its own copy so far.
+		const preflight = await until(runPreflight(resume ? {...options, allowNonEmptyTarget: true} : options));
 		if (preflight === 'abort') return finish(ExitCode.aborted);
 		if (preflight === 'stop') return finish(ExitCode.ok);
 		const {report} = preflight;
@@ -90,11 +93,11 @@ export async function runMigrate(options: MigrateOptions, store: KeyferryStore):
 			return finish(ExitCode.ok);
 		}
 		setStage(store, 'preflight', 'ready', 'no blocking finding');
-		const go = await until(gate.wait());
+		const go = await until(gate.wait('capture'));
 		if (go === 'abort') return finish(ExitCode.aborted);
 		if (go === 'stop') return finish(ExitCode.ok);
 
-		pipeline = await startPipeline({options, preflight, store, counters, gate});
+		pipeline = await startPipeline({options, preflight, store, counters, gate, resume});
 		const outcome = await Promise.race([pipeline.done, stopped, abortedPromise]);
 		if (outcome === 'abort') {
 			await pipeline.abort();

@@ -33,6 +33,8 @@ export interface ApplierOptions {
 	mapDb(db: number): number;
 	/** True while scans are still running: multi-key commands may touch keys not copied yet. */
 	copying(): boolean;
+	/** A key the application wrote on the target (during the cutover): a copied payload must not overwrite it. */
+	keepOnTarget?(db: number, key: Buffer): boolean;
 	onWarning(code: string, message: string): void;
 	onGap(fromMs: number, toMs: number, reason: string): void;
 	/** End offset of the last record whose writes the target acknowledged. */
@@ -84,6 +86,16 @@ export class Applier {
 		this.options.reader.close();
 	}
 
+	/** Clients blocked on keys no line showed (after a gap), or 1 while a gap is not settled. */
+	get unknownWaiters(): number {
+		return this.blocked.unknownCount;
+	}
+
+	/** The source's blocked clients, listed before a barrier this applier has passed, with no gap since (see BlockedClients). */
+	settleWaiters(blocked: ReadonlyArray<{client: string; db: number}>): void {
+		this.blocked.settle(blocked);
+	}
+
 	private async run(): Promise<void> {
 		const {reader, writer, counters} = this.options;
 		while (!this.stopped) {
@@ -105,6 +117,7 @@ export class Applier {
 	private async applyRecord(record: JournalRecord): Promise<void> {
 		const {entry} = record;
 		if (entry.kind === 'gap') {
+			this.blocked.suspect();
 			this.resyncMarkers();
 			this.options.onGap(entry.fromMs, entry.toMs, entry.reason);
 			return;
@@ -154,10 +167,14 @@ export class Applier {
 		}
 		const placed = read.kind === 'dump' ? await this.placeDump(read, line) : await this.placeLogical(read, line);
 		if (!placed) return;
-		this.touched?.delete(`${read.db}:${read.key.toString('latin1')}`);
-		this.options.copier.landed(read.db, read.key, read.seq);
 		if (read.recopy) this.options.counters.recopies++;
 		else this.options.counters.keysCopied++;
+	}
+
+	/** The read's payload is placed, or deliberately left out; either way its key is no longer stale. */
+	private settleRead(read: DumpRead | LogicalRead): void {
+		this.touched?.delete(`${read.db}:${read.key.toString('latin1')}`);
+		this.options.copier.landed(read.db, read.key, read.seq);
 	}
 
 	private targetNow(): number {
@@ -180,6 +197,8 @@ export class Applier {
 			copier.recopy(read.db, [read.key]);
 			return false;
 		}
+		this.settleRead(read);
+		if (this.options.keepOnTarget?.(read.db, read.key)) return true;
 		if (reply.payload === null || reply.pttl === -2) {
 			// Gone at this point of the stream (deleted or expired since the scan saw it).
 			void writer.send(db, ['DEL', read.key]);
@@ -217,6 +236,8 @@ export class Applier {
 			this.options.onWarning('logical-unsupported', `key ${read.key.toString('latin1').slice(0, 60)} has a module type the logical copy cannot rebuild`);
 			return false;
 		}
+		this.settleRead(read);
+		if (this.options.keepOnTarget?.(read.db, read.key)) return true;
 		const expireAt = this.expireAt(value.pttl, line);
 		if (expireAt > 0) this.expiries.record(read.db, read.key, expireAt, this.targetNow());
 		const commands = value.type === 'none' || value.pttl === -2 ? [['DEL', read.key]] : rebuildCommands(read.key, value, expireAt);

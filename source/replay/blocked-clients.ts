@@ -2,6 +2,12 @@
  * Keys a blocked client may be waiting on. A pop performed when a push wakes a blocked client is
  * never shown by MONITOR, so after any write to such a key the key is re-copied. A client stops
  * being blocked when it is seen issuing another command, or when its timeout has passed.
+ *
+ * After a capture gap (a dropped MONITOR, a restart) some clients may be blocked by a command
+ * MONITOR never showed. From the gap on every write is suspect (its keys are re-copied) until
+ * the source's own list of blocked clients is known at a point of the stream; from there, writes
+ * in the db of a client blocked on keys nobody saw are re-copied until that client is seen again
+ * or is no longer blocked.
  */
 export interface Watch {
 	db: number;
@@ -15,9 +21,32 @@ const keyId = (db: number, key: Buffer) => `${db}:${key.toString('latin1')}`;
 export class BlockedClients {
 	private readonly byClient = new Map<string, Watch>();
 	private readonly byKey = new Map<string, Set<string>>();
+	/** Clients blocked on keys no line showed: client → its db. */
+	private readonly unknown = new Map<string, number>();
+	private suspectAll = false;
 
 	get size(): number {
-		return this.byClient.size;
+		return this.byClient.size + this.unknown.size + (this.suspectAll ? 1 : 0);
+	}
+
+	/** Blocked clients whose keys are unknown, or every client while a gap is not settled yet. */
+	get unknownCount(): number {
+		return this.unknown.size + (this.suspectAll ? 1 : 0);
+	}
+
+	/** A capture gap: any client may now be blocked on keys no line showed. */
+	suspect(): void {
+		this.suspectAll = true;
+	}
+
+	/**
+	 * The source listed its blocked clients before this point of the stream, with no gap since:
+	 * those not known from a line are blocked on unknown keys; nobody else is.
+	 */
+	settle(blocked: ReadonlyArray<{client: string; db: number}>): void {
+		this.suspectAll = false;
+		this.unknown.clear();
+		for (const {client, db} of blocked) if (!this.byClient.has(client)) this.unknown.set(client, db);
 	}
 
 	block(client: string, watch: Watch): void {
@@ -33,6 +62,7 @@ export class BlockedClients {
 
 	/** The client issued a command, so it is no longer blocked. */
 	release(client: string): void {
+		this.unknown.delete(client);
 		const watch = this.byClient.get(client);
 		if (!watch) return;
 		this.byClient.delete(client);
@@ -58,6 +88,8 @@ export class BlockedClients {
 	affected(db: number, keys: Buffer[]): Watch[] {
 		const clients = new Set<string>();
 		for (const key of keys) for (const client of this.byKey.get(keyId(db, key)) ?? []) clients.add(client);
-		return [...clients].map((client) => this.byClient.get(client)!).filter(Boolean);
+		const watches = [...clients].map((client) => this.byClient.get(client)!).filter(Boolean);
+		if (this.suspectAll || [...this.unknown.values()].includes(db)) watches.push({db, keys: [], deadlineMs: null});
+		return watches;
 	}
 }
