@@ -1,5 +1,5 @@
 /**
- * Every file keyferry reads back from a state dir, damaged: migration.json and cutover.json
+ * Every file keyferry reads back from a state dir, damaged: migration.json, cutover.json and progress.json
  * (empty, cut at every byte, random bytes, wrong-type JSON, a directory in place of the file),
  * journal segments and checkpoint.json (random bytes, cut short, overlapping or unreachable
  * segments, a directory for a segment), the reverse journal as `keyferry rollback` reads it, and the
@@ -16,6 +16,7 @@ import {cutoverFileName, readCutoverPoint, writeCutoverPoint, type CutoverPoint}
 import {JournalFiles} from '../../source/cutover/journal-files';
 import {migrationFileName, readMigrationRecord, writeMigrationRecord, type MigrationRecord} from '../../source/cutover/migration-record';
 import {Random} from '../../source/demo/random';
+import {progressFileName, readProgress, writeProgress, type ProgressRecord} from '../../source/engine/progress-record';
 import {describeError, ExitCode, KeyferryError} from '../../source/errors';
 import {DiscrepancyLog} from '../../source/verify/discrepancy-log';
 
@@ -45,6 +46,13 @@ const point: CutoverPoint = {
 	barriers: [{master: '10.0.0.1:6379', barrier: 'keyferry:cutover:m-fuzz:0:1', journalOffset: 4096}],
 	reverse: [{master: '10.0.0.2:6380', dir: 'reverse/10.0.0.2_6380', fromOffset: 0, cutoverOffset: 120, excludedClients: ['10.0.0.9:5000']}],
 };
+const progress: ProgressRecord = {
+	version: 1,
+	migrationId: 'm-fuzz',
+	stage: 'cutover',
+	updatedAt: 1_700_000_000_400,
+	reverse: {master: '10.0.0.2:6380', dir: 'reverse/10.0.0.2_6380', fromOffset: 0, excludedClients: ['10.0.0.9:5000']},
+};
 
 interface StateFile {
 	name: string;
@@ -55,6 +63,7 @@ interface StateFile {
 const files: StateFile[] = [
 	{name: migrationFileName, write: (dir) => writeMigrationRecord(dir, migration), read: readMigrationRecord, valid: migration},
 	{name: cutoverFileName, write: (dir) => writeCutoverPoint(dir, point), read: readCutoverPoint, valid: point},
+	{name: progressFileName, write: (dir) => writeProgress(dir, progress), read: readProgress, valid: progress},
 ];
 
 /** A loader's outcome: its value, or a KeyferryError naming `path` in one line with exit 2. Anything else fails the test. */
