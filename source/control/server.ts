@@ -9,7 +9,7 @@ import {chmodSync, lstatSync, rmdirSync, unlinkSync} from 'node:fs';
 import {createConnection, createServer, type Server, type Socket} from 'node:net';
 import {join} from 'node:path';
 import process from 'node:process';
-import {emit, type KeyferryStore, type PairState, type Party} from '../engine/store';
+import {emit, type KeyferryStore, type Party} from '../engine/store';
 import {KeyferryError} from '../errors';
 import {LineReader} from './line-reader';
 import {answerRequest, grantUnanswered, handOver, holderIdleMs, holds, joinPair, leavePair, nameOf, requestAnswerMs, requestControl, watchingText, type PairStep} from './pair';

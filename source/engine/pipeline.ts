@@ -17,7 +17,7 @@ import {CutoverStage} from '../cutover/cutover-stage';
 import {endpointRecord, writeMigrationRecord} from '../cutover/migration-record';
 import {TargetWrites} from '../cutover/target-writes';
 import {keysTouchedWhileDown} from '../cutover/touched-while-down';
-import {describeError, ExitCode, UsageError} from '../errors';
+import {describeError, UsageError} from '../errors';
 import type {NodeFacts} from '../preflight/report-types';
 import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
@@ -34,6 +34,7 @@ import type {Counters} from './counters';
 import type {DiscrepancyRecord} from './events';
 import type {StageGate} from './stage-gate';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
+import {runFailure} from './run-failure';
 import {stateDirFor} from './state-dir';
 import {ProgressWriter} from './progress-record';
 import {resumeAfterCutover} from './resume-after-cutover';
@@ -96,15 +97,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	}
 	counters.keysTotal = report.source.totalKeys;
 
-	let fail: (exitCode: number) => void = () => {};
-	const done = new Promise<number>((resolve) => {
-		fail = resolve;
-	});
-	const failWith = (code: string, message: string, exitCode: number = ExitCode.runtime) => {
-		emit(store, {type: 'error', code, message});
-		setStage(store, store.getState().stage, 'failed', message);
-		fail(exitCode);
-	};
+	const {done, failWith} = runFailure(store);
 	const warn = (code: string, message: string) => emit(store, {type: 'warning', code, message});
 	if (!resume) {
 		await writeMigrationRecord(stateDir, {

@@ -5,10 +5,10 @@
  */
 import type {CutoverPoint} from '../cutover/cutover-point';
 import {CutoverStage} from '../cutover/cutover-stage';
-import {ExitCode} from '../errors';
 import type {Pipeline, PipelineContext} from './pipeline';
 import type {ProgressWriter} from './progress-record';
-import {emit, setStage} from './store';
+import {runFailure} from './run-failure';
+import {emit} from './store';
 
 export interface ResumeAfterCutoverContext extends PipelineContext {
 	stateDir: string;
@@ -19,15 +19,7 @@ export interface ResumeAfterCutoverContext extends PipelineContext {
 
 export async function resumeAfterCutover(context: ResumeAfterCutoverContext): Promise<Pipeline> {
 	const {store, point} = context;
-	let fail: (exitCode: number) => void = () => {};
-	const done = new Promise<number>((resolve) => {
-		fail = resolve;
-	});
-	const failWith = (code: string, message: string, exitCode: number = ExitCode.runtime) => {
-		emit(store, {type: 'error', code, message});
-		setStage(store, store.getState().stage, 'failed', message);
-		fail(exitCode);
-	};
+	const {done, failWith} = runFailure(store);
 	const reverse = point.reverse[0];
 	const cutover = new CutoverStage({
 		...context,

@@ -7,7 +7,6 @@
  * `verify`, one `discrepancy` event per difference (also appended to the state dir's discrepancy
  * file), stats, and the summary last. Resolves with the exit code.
  */
-import {join} from 'node:path';
 import type {VerifyOptions} from '../config/options';
 import {Counters} from '../engine/counters';
 import type {DiscrepancyRecord, StatsSnapshot} from '../engine/events';

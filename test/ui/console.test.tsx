@@ -1,8 +1,8 @@
 import './setup';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {emit} from '../../source/engine/store';
 import {cleanup, renderConsole, useFrozenClock} from './render-console';
-import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
+import {populatedStore, withFeed} from './fixtures/populated-store';
 
 useFrozenClock();
 

@@ -1,8 +1,8 @@
 import './setup';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 import type {Controls} from '../../source/engine/store';
-import {cleanup, keys, renderConsole, useFrozenClock} from './render-console';
-import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
+import {keys, renderConsole, useFrozenClock} from './render-console';
+import {populatedStore, withFeed} from './fixtures/populated-store';
 
 useFrozenClock();
 

@@ -1,5 +1,5 @@
 import './setup';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {CopyProgress} from '../../source/ui/panes/copy-progress';
 import {DiscrepanciesPane} from '../../source/ui/panes/discrepancies-pane';
 import {FlowSummary} from '../../source/ui/panes/flow-summary';
@@ -11,8 +11,8 @@ import {QueuePane} from '../../source/ui/panes/queue-pane';
 import {StageBar} from '../../source/ui/panes/stage-bar';
 import {ThroughputPane} from '../../source/ui/panes/throughput-pane';
 import {notify} from '../../source/ui/ui-store';
-import {cleanup, renderPane, useFrozenClock} from './render-console';
-import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
+import {renderPane, useFrozenClock} from './render-console';
+import {populatedStore, withFeed} from './fixtures/populated-store';
 
 useFrozenClock();
 

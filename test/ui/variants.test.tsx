@@ -1,7 +1,7 @@
 import './setup';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {toAscii} from '../../source/ui/ascii-stream';
-import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
+import {populatedStore, withFeed} from './fixtures/populated-store';
 
 // Colors are what this file checks: chalk decides its color level when Ink is first imported.
 process.env['FORCE_COLOR'] = '1';

@@ -1,9 +1,9 @@
 import './setup';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {DiscrepancyRecord} from '../../source/engine/events';
 import {emit} from '../../source/engine/store';
 import {cleanup, keys, renderConsole, useFrozenClock} from './render-console';
-import {fixedNow, populatedStore, withFeed} from './fixtures/populated-store';
+import {populatedStore, withFeed} from './fixtures/populated-store';
 
 useFrozenClock();
 
