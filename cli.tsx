@@ -7,7 +7,7 @@ import {dirname, join} from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {helpText} from './source/config/help';
-import {meowFlags, resolveCommand, type AttachOptions, type CliCommand, type MigrateOptions, type RollbackOptions, type VerifyOptions} from './source/config/options';
+import {meowFlags, meowUsageError, resolveCommand, type AttachOptions, type CliCommand, type MigrateOptions, type RollbackOptions, type VerifyOptions} from './source/config/options';
 import {attachControl} from './source/control/client';
 import {operatorName} from './source/control/operator-name';
 import {openRunControl} from './source/control/run-control';
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
 			stdinIsTTY: Boolean(process.stdin.isTTY),
 		});
 	} catch (error) {
-		return reportStartupError(error, argv);
+		return reportStartupError(meowUsageError(error), argv);
 	}
 	switch (command.command) {
 		case 'help':

@@ -292,6 +292,12 @@ function optionalString(flags: Record<string, unknown>, name: string): string | 
 	return typeof value === 'string' ? value : undefined;
 }
 
+/** meow's own refusals, in keyferry's words (its flag names are camelCase). */
+export function meowUsageError(error: unknown): unknown {
+	const repeated = error instanceof Error ? /^The flag --(\S+) can only be set once\.$/.exec(error.message) : null;
+	return repeated ? new UsageError(`--${kebabCase(repeated[1]!)} was given more than once`) : error;
+}
+
 /** meow's flag definitions, from the same table. */
 export function meowFlags(): Record<string, {type: 'string'} | {type: 'boolean'; default?: boolean}> {
 	return Object.fromEntries(

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {resolveCommand, type MigrateOptions} from '../../source/config/options';
+import {meowUsageError, resolveCommand, type MigrateOptions} from '../../source/config/options';
 import {UsageError} from '../../source/errors';
 
 const base = {source: 'redis://127.0.0.1:6379', target: 'redis://127.0.0.1:6380', color: true};
@@ -104,5 +104,18 @@ describe('attach', () => {
 	])('refuses %j (%j)', (flags, tty, message) => {
 		expect(() => attach(flags, tty)).toThrow(UsageError);
 		expect(() => attach(flags, tty)).toThrow(message);
+	});
+});
+
+describe('meow refusals', () => {
+	it('a repeated flag is named as the operator typed it', () => {
+		const error = meowUsageError(new Error('The flag --verifySamples can only be set once.'));
+		expect(error).toBeInstanceOf(UsageError);
+		expect((error as Error).message).toBe('--verify-samples was given more than once');
+	});
+
+	it('anything else passes through', () => {
+		const other = new Error('something else');
+		expect(meowUsageError(other)).toBe(other);
 	});
 });
