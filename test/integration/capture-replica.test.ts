@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function captureOn(endpoint: NodeEndpoint, name: string): Promise<JournalReader> {
-	const journal = await Journal.open(join(stateDir, name), {});
+	const journal = await Journal.open(join(stateDir, name), {maxMemoryWindow: 16 * 1024 * 1024});
 	const capture = new CaptureStream({endpoint, journal, counters: new Counters(), onGap: () => {}, onWarning: () => {}, onFatal: () => {}, heartbeatMs: 0});
 	await capture.start();
 	closers.push(async () => {
