@@ -270,7 +270,9 @@ export class SourceTopology<S extends FollowedStream> {
 			this.unreachableSince.delete(stream);
 			const previous = this.fingerprints.get(stream);
 			this.fingerprints.set(stream, state.fingerprint);
-			if (previous === undefined || previous === state.fingerprint) continue;
+			// The first look compares with what preflight chose: an in-sync replica (its master's name may be a host name).
+			const changed = previous === undefined ? state.role !== 'replica' || !state.linkUp : previous !== state.fingerprint;
+			if (!changed) continue;
 			if (!this.options.cluster) this.follow(stream, state, reader);
 			this.options.warn('source-replica', `replica ${reader} (read for ${stream.address}) ${describeReader(state)}; it may have changed data MONITOR did not show, so every key read from it is read again`);
 			const slots = this.owners ? new Set(this.owners.flatMap((owner, slot) => (owner === stream ? [slot] : []))) : null;

@@ -130,6 +130,31 @@ describe('keyferry migrate follows a source cluster that changes', () => {
 		expectIdentical(await compareAll({cluster: source}, {server: target}));
 	});
 
+	it('--read-from replicas: the replica read is promoted mid-sync; its stream goes on as the master, the slots are re-copied', async () => {
+		const [source, target] = await Promise.all([startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas}), startStandalone()]);
+		running.push(source, target);
+		const old = source.masters[2]!;
+		const heir = await replicaOf(source, old);
+		const run = await migrateUnderTraffic({
+			source: {cluster: source},
+			target: {server: target},
+			stateRoot,
+			flags: ['--read-from', 'replicas'],
+			syncMs: 7000,
+			duringSync: async () => {
+				await new Promise((resolve) => setTimeout(resolve, 700));
+				await admin(heir).call('CLUSTER', 'FAILOVER');
+				await waitFor(async () => (await admin(heir).info('replication')).includes('role:master'), 'the replica to take over', 10_000);
+			},
+		});
+		expectFollowed(run, new RegExp(`^source-topology: source topology changed: \\d+ slots \\([\\d, -]+\\) moved from 127\\.0\\.0\\.1:${old.port} to 127\\.0\\.0\\.1:${heir.port}`));
+		expect(run.warnings).toContainEqual(expect.stringMatching(new RegExp(`^source-replica: replica 127\\.0\\.0\\.1:${heir.port} .*was promoted to master`)));
+		// The stream read from the replica simply goes on: no new stream, none stopped.
+		expect(run.result.stderr).not.toContain('following source master');
+		expect(run.result.stderr).not.toContain('stopped following');
+		expectIdentical(await compareAll({cluster: source}, {server: target}));
+	});
+
 	it('slots holding keys migrate between source masters mid-sync: re-copied from their new master, the old one fenced', async () => {
 		const [source, target] = await Promise.all([startCluster({masters: 3}), startCluster({masters: 3})]);
 		running.push(source, target);
