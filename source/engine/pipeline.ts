@@ -139,7 +139,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		throw error;
 	}
 
-	async function openMasterStream(master: NodeEndpoint, endpoint: NodeEndpoint): Promise<MasterStream> {
+	async function openMasterStream(master: NodeEndpoint, endpoint: NodeEndpoint, later = false): Promise<MasterStream> {
 		const address = endpointAddress(master);
 		// The journal is the captured node's MONITOR stream.
 		const journal = await Journal.open(join(stateDir, 'journal', endpointAddress(endpoint).replace(/[^a-zA-Z0-9.-]/g, '_')), {
@@ -165,14 +165,15 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 				store.setState({health: {...store.getState().health, source: [...healthBySource.values()]}});
 			},
 		});
-		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace;
-		// A master found later (a failover, a new node) is a cluster master: db 0.
-		const dbs = keyspace
-			? Object.entries(keyspace)
+		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
+		// A cluster has db 0 only, keys or not at preflight (a master found later: a failover, a new node).
+		const dbs = report.source.cluster
+			? [0]
+			: Object.entries(keyspace)
 					.filter(([, stats]) => stats.keys > 0)
-					.map(([db]) => Number(db))
-			: [0];
-		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
+					.map(([db]) => Number(db));
+		// A master found later is copied by source-topology.ts, once the stream it replaces is fenced.
+		const copier = await Copier.open({endpoint, dbs: later ? [] : dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		let lastCheckpoint = 0;
 		const recent = new RecentKeys();
 		const applier = new Applier({
@@ -284,7 +285,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		streams,
 		owners: report.source.cluster ? slotAddresses(report.source.nodes) : null,
 		open: async (master, reader) => {
-			const stream = await openMasterStream(master, reader);
+			const stream = await openMasterStream(master, reader, true);
 			if (!copying) stream.applier.endCopy([]);
 			stream.copier.setPaused(false);
 			streams.push(stream);
