@@ -206,7 +206,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			dbs: () => dbs,
 			recent,
 			recopy: (db, keys) => copier.recopy(db, keys),
-			skip: (key) => topology?.unsettledKey(key) ?? false,
+			// A key of a slot this stream does not serve (yet, as far as keyferry knows), or being re-copied: the target may be knowingly behind.
+			skip: (key) => topology !== undefined && (topology.unsettledKey(key) || topology.streamFor(key) !== stream),
 		}};
 		return stream;
 	}
