@@ -405,9 +405,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		sampler?.stop();
 		// A copy still under way stops here; after it, re-copies of a gap or a topology change must finish first.
 		if (copying) for (const stream of streams) stream.copier.setPaused(true);
-		const passed = await Promise.all(streams.map((stream, index) => drainMaster(stream, `${tag}:${index}`)));
+		const draining = [...streams];
+		const passed = await Promise.all(draining.map((stream, index) => drainMaster(stream, `${tag}:${index}`)));
 		emit(store, {type: 'info', message: 'barrier passed on every master: the target holds every write made before it'});
-		return streams.map((stream, index) => ({master: stream.address, barrier: passed[index]!, journalOffset: stream.journal.end}));
+		return draining.map((stream, index) => ({master: stream.address, barrier: passed[index]!, journalOffset: stream.journal.end}));
 	}
 
 	const drainAndStop = async () => {
@@ -498,7 +499,14 @@ async function recopyWhereHeld(copier: Copier, dbs: number[], keys: Buffer[]): P
 	}
 	let left = keys;
 	for (const db of dbs) {
-		const present = await copier.exists(db, left).catch(() => left.map(() => false));
+		let present: boolean[];
+		try {
+			present = await copier.exists(db, left);
+		} catch {
+			// The source cannot say: read the keys from every db that may hold them.
+			for (const from of dbs) copier.recopy(from, left);
+			return;
+		}
 		const held = left.filter((_, index) => present[index]);
 		if (held.length > 0) copier.recopy(db, held);
 		left = left.filter((_, index) => !present[index]);
