@@ -38,7 +38,7 @@ export interface ReaderFacts {
 	master: string;
 	/** null when the master has no replica that can be read (`problem` says why). */
 	address: string | null;
-	/** Replication offset bytes the replica was behind its master at preflight. */
+	/** Bytes of the master's replication offset the replica had still not reached a second later, at preflight. */
 	lagBytes: number;
 	/** Seconds since the replica's last ack, as the master reports it. */
 	lagSeconds: number;

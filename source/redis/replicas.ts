@@ -57,6 +57,9 @@ export function replicationRole(fields: InfoFields): ReplicationRole {
 	};
 }
 
+/** How long preflight lets a replica catch up with its master's offset before calling the rest lag. */
+const catchUpMs = 1000;
+
 /** The replica chosen to read a master from, and how far behind it is. */
 export interface ReaderChoice {
 	master: string;
@@ -96,6 +99,11 @@ export async function chooseReader(master: NodeEndpoint, cluster: boolean): Prom
 			const replica = await connectNode(endpoint, 'source');
 			try {
 				role = replicationRole(parseInfo(await replica.info('replication')));
+				// A burst of writes just before is not lag: give the replica a moment to reach the master's offset.
+				for (const deadline = Date.now() + catchUpMs; role.linkUp && role.offset < masterOffset && Date.now() < deadline; ) {
+					await new Promise((resolve) => setTimeout(resolve, 50));
+					role = replicationRole(parseInfo(await replica.info('replication')));
+				}
 			} finally {
 				replica.disconnect();
 			}
