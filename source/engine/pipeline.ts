@@ -428,8 +428,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		for (let round = 1; round <= maxDrainRounds; round++) {
 			passed = `${tag}:${round}`;
 			if (!copying) await waitUntil(() => stream.copier.scansDone || !streams.includes(stream), (timer) => timers.push(timer));
+			topology?.sendParked();
 			await placeBarrier(stream, passed);
-			if (stream.copier.quiet) return passed;
+			if (stream.copier.quiet && !topology?.parkedReads) return passed;
 		}
 		warn('drain-incomplete', `${stream.address} kept producing re-copies through ${maxDrainRounds} barriers; the application is still writing`);
 		return passed;

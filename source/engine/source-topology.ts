@@ -134,7 +134,15 @@ export class SourceTopology<S extends FollowedStream> {
 		this.sendParked();
 	}
 
-	private sendParked(): void {
+	/** Refused reads waiting to be sent again (a drain must not end before they are). */
+	get parkedReads(): number {
+		let count = 0;
+		for (const keys of this.parked.values()) count += keys.length;
+		return count;
+	}
+
+	/** Sends the refused reads again now, to the streams that serve their keys (a drain does not wait for the next poll). */
+	sendParked(): void {
 		if (this.stopped) return;
 		for (const [db, keys] of this.parked) {
 			const left: Buffer[] = [];
