@@ -10,7 +10,8 @@
  * - a half-open connection (no RST ever comes): when the feed stays silent, a separate probe
  *   connection sends PING; once the server has answered it and the PING line still has not
  *   arrived on the monitor, the monitor is declared dead and replaced;
- * - a journal that already held data at start: from its last write to now (a restart).
+ * - a journal that already held data at start: from its last write to now (a restart), or a
+ *   resumed migration's new journal: from when the migration was last recorded.
  * A line cut by the drop is closed with `truncationMark`, so it reads back as malformed.
  */
 import type {Socket} from 'node:net';
@@ -36,6 +37,11 @@ export interface CaptureStreamOptions {
 	reconnect?: {minDelayMs?: number; maxDelayMs?: number; maxAttempts?: number};
 	/** Connect and handshake timeout, default 5000 ms. */
 	timeoutMs?: number;
+	/**
+	 * A resumed migration whose capture of this node starts a new journal (another replica read,
+	 * a journal removed): nothing was captured since this moment, so the stream starts with a gap.
+	 */
+	notCapturedSinceMs?: number;
 }
 
 export const monitorClientName = 'keyferry-monitor';
@@ -125,6 +131,7 @@ export class CaptureStream {
 		const journal = this.options.journal;
 		const lastAppend = journal.lastAppendMs;
 		if (journal.end > 0 && lastAppend !== null) this.recordGap(Math.min(lastAppend, okAt), okAt, 'capture was not running');
+		else if (this.options.notCapturedSinceMs !== undefined) this.recordGap(Math.min(this.options.notCapturedSinceMs, okAt), okAt, 'capture was not running');
 		this.attach(connected, okAt);
 		this.heartbeatTimer = setInterval(() => this.tick(), this.heartbeatMs > 0 ? Math.max(50, Math.floor(this.heartbeatMs / 2)) : 500);
 		this.heartbeatTimer.unref();

@@ -35,6 +35,7 @@ export const flagSpecs: readonly FlagSpec[] = [
 	{name: 'copy-mode', type: 'string', value: 'dump|logical', description: 'DUMP/RESTORE payloads (default) or a type-by-type logical copy', commands: ['migrate']},
 	{name: 'allow-non-empty-target', type: 'boolean', description: 'accept a target that already holds keys', commands: ['migrate']},
 	{name: 'db-map', type: 'string', value: 'SRC:DST,…', description: 'map source dbs to target dbs, e.g. 3:0 (required for dbs other than 0 into a cluster)', commands: ['migrate']},
+	{name: 'read-from', type: 'string', value: 'primaries|replicas', description: 'capture and read the source on its primaries (default) or on one in-sync replica of each', commands: ['migrate']},
 	{name: 'copy-rate', type: 'string', value: 'N', description: 'copy at most N keys per second (default unlimited)', commands: ['migrate']},
 	{name: 'max-memory-window', type: 'string', value: 'SIZE', description: 'captured data held in memory before reading back from disk (default 64mb)', commands: ['migrate']},
 	{name: 'verify-rate', type: 'string', value: 'N', description: 'verification samples per second during sync and verify (default 100, 0 = off)', commands: ['migrate']},

@@ -35,6 +35,8 @@ export interface MigrateOptions extends OutputOptions, ConnectionOptions {
 	copyMode: 'dump' | 'logical';
 	allowNonEmptyTarget: boolean;
 	dbMap: Map<number, number> | null;
+	/** Where MONITOR, the copy, samples and barriers run: each master, or one replica of each (the primaries then carry no MONITOR). */
+	readFrom: 'primaries' | 'replicas';
 	copyRate: number | null;
 	maxMemoryWindow: number;
 	stateDir: string | null;
@@ -133,6 +135,8 @@ export function resolveCommand({input, flags, env, stdoutIsTTY, stdinIsTTY = std
 	const connection = connectionOptions(flags, env);
 	const copyMode = optionalString(flags, 'copy-mode') ?? 'dump';
 	if (copyMode !== 'dump' && copyMode !== 'logical') throw new UsageError(`--copy-mode must be dump or logical, not "${inputText(copyMode)}"`);
+	const readFrom = optionalString(flags, 'read-from') ?? 'primaries';
+	if (readFrom !== 'primaries' && readFrom !== 'replicas') throw new UsageError(`--read-from must be primaries or replicas, not "${inputText(readFrom)}"`);
 	const dbMapText = optionalString(flags, 'db-map');
 	const copyRateText = optionalString(flags, 'copy-rate');
 	const windowText = optionalString(flags, 'max-memory-window');
@@ -151,6 +155,7 @@ export function resolveCommand({input, flags, env, stdoutIsTTY, stdinIsTTY = std
 		copyMode,
 		allowNonEmptyTarget: flags['allowNonEmptyTarget'] === true,
 		dbMap: dbMapText === undefined ? null : parseDbMap(dbMapText, '--db-map'),
+		readFrom,
 		copyRate: copyRateText === undefined ? null : parsePositiveInteger(copyRateText, '--copy-rate'),
 		maxMemoryWindow: windowText === undefined ? 64 * 1024 * 1024 : parseSize(windowText, '--max-memory-window'),
 		stateDir: optionalString(flags, 'state-dir') ?? null,

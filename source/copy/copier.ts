@@ -8,6 +8,7 @@ import type Redis from 'ioredis';
 import type {Counters} from '../engine/counters';
 import {parseClientInfo} from '../redis/client-info';
 import {connectNode} from '../redis/connect';
+import {keySlot} from '../replay/cluster-routing';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {MarkerConnection} from './marker-connection';
 import {RateLimiter} from './rate-limiter';
@@ -29,7 +30,8 @@ export interface CopierOptions {
 }
 
 export class Copier {
-	private readonly scanQueue: number[];
+	/** dbs to scan; `slots` limits a scan to the keys of those slots (a cluster's moved slots), null = every key. */
+	private readonly scanQueue: Array<{db: number; slots: ReadonlySet<number> | null}>;
 	private readonly recopies = new Map<number, Map<string, Buffer>>();
 	/**
 	 * Keys whose target copy is stale until a re-copy lands: db:key → the request sequence of the
@@ -52,7 +54,7 @@ export class Copier {
 		private readonly scanClient: Redis,
 		private readonly typeClient: Redis,
 	) {
-		this.scanQueue = [...options.dbs];
+		this.scanQueue = options.dbs.map((db) => ({db, slots: null}));
 		this.limiter = new RateLimiter(options.rate);
 		this.paused = options.startPaused ?? false;
 		this.logical = options.logical ?? false;
@@ -143,9 +145,11 @@ export class Copier {
 		if (latest !== undefined && latest <= seq) this.stale.delete(id);
 	}
 
-	/** Scan a db again from the start (SWAPDB, a capture gap). */
-	rescan(db: number): void {
-		if (!this.scanQueue.includes(db)) this.scanQueue.push(db);
+	/** Scan a db again from the start (SWAPDB, a capture gap), or only its keys of `slots` (slots that moved to this master). */
+	rescan(db: number, slots: ReadonlySet<number> | null = null): void {
+		const queued = this.scanQueue.find((entry) => entry.db === db);
+		if (!queued) this.scanQueue.push({db, slots});
+		else if (queued.slots !== null) queued.slots = slots === null ? null : new Set([...queued.slots, ...slots]);
 		this.scansFinished = false;
 		this.poke();
 	}
@@ -218,6 +222,7 @@ export class Copier {
 		const maxOutstanding = this.options.maxOutstanding ?? 20_000;
 		const scanCount = this.options.scanCount ?? 500;
 		let db: number | undefined;
+		let slots: ReadonlySet<number> | null = null;
 		let cursor = '0';
 		while (!this.closed) {
 			if (this.outstanding >= maxOutstanding) {
@@ -234,11 +239,12 @@ export class Copier {
 				continue;
 			}
 			if (db === undefined) {
-				db = this.scanQueue.shift()!;
+				({db, slots} = this.scanQueue.shift()!);
 				cursor = '0';
 				await this.scanClient.select(db);
 			}
-			const [nextCursor, keys] = await this.scanClient.scanBuffer(cursor, 'COUNT', scanCount);
+			const [nextCursor, scanned] = await this.scanClient.scanBuffer(cursor, 'COUNT', scanCount);
+			const keys = slots === null ? scanned : scanned.filter((key) => slots!.has(keySlot(key)));
 			cursor = String(nextCursor);
 			if (keys.length > 0) {
 				await this.limiter.take(keys.length);

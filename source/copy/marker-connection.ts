@@ -55,15 +55,31 @@ export type MarkedRead = DumpRead | LogicalRead | SampleRead | BarrierRead;
 
 export interface PendingLine {
 	command: string;
+	/** The argument the line carries after the command (the key, the ECHO tag); undefined for MULTI, EXEC and XINFO STREAM. */
+	arg: Buffer | undefined;
 	read: MarkedRead;
 	/** The line where the read's effect belongs in the stream. */
 	first: boolean;
 }
 
+/** A line taken from the feed, and the reads whose lines never showed before it (refused before running). */
+export interface TakenLine {
+	line: PendingLine;
+	voided: MarkedRead[];
+}
+
+/** Commands keyferry's own source connections send that carry no marker. */
+export const unmarkedCommands: ReadonlySet<string> = new Set(['select', 'client', 'ping', 'info', 'scan', 'hello', 'auth', 'command', 'readonly']);
+
+let nudges = 0;
+/** Feed lines of marked reads whose first argument is not the key (XINFO STREAM key). */
+const keyless = new Set(['multi', 'exec', 'xinfo']);
+
 export class MarkerConnection {
 	readonly pending: PendingLine[] = [];
 	private head = 0;
 	private db = -1;
+	private nudging = false;
 	/** Set after a capture gap: this connection's lines are ignored until this ECHO shows. */
 	private syncTag: Buffer | null = null;
 
@@ -98,9 +114,23 @@ export class MarkerConnection {
 		this.connection.write(['SELECT', db]);
 	}
 
-	/** Queues the feed lines a read will produce; `placeAt` is the line that marks its point. */
+	/**
+	 * Queues the feed lines a read will produce; `placeAt` is the line that marks its point. A
+	 * failed read may have been refused before it ran (MOVED, ASK, LOADING…), which MONITOR never
+	 * shows: a marked ECHO after it lets `take` see the gap at once instead of at the next read.
+	 */
 	private track(read: MarkedRead, commands: readonly string[], placeAt = 0): void {
-		commands.forEach((command, index) => this.pending.push({command, read, first: index === placeAt}));
+		commands.forEach((command, index) => this.pending.push({command, arg: keyless.has(command) ? undefined : read.key, read, first: index === placeAt}));
+		if (read.kind !== 'barrier') read.reply.catch(() => this.nudge());
+	}
+
+	private nudge(): void {
+		if (this.nudging) return;
+		this.nudging = true;
+		setImmediate(() => {
+			this.nudging = false;
+			this.barrier(Buffer.from(`keyferry:sync:${(++nudges).toString(36)}`)).catch(() => {});
+		});
 	}
 
 	dump(db: number, key: Buffer, recopy: boolean, seq: number): DumpRead {
@@ -183,16 +213,33 @@ export class MarkerConnection {
 		return true;
 	}
 
-	/** The next pending line, if its command matches; consumed. */
-	take(command: string): PendingLine | undefined {
-		const line = this.pending[this.head];
-		if (!line || line.command !== command) return undefined;
-		this.head++;
+	/**
+	 * The pending line this feed line is, consumed. This connection's lines show in the order it
+	 * sent them, so when the line matches a later pending line, the ones before it were refused
+	 * before running and will never show: their reads are returned as voided, for the caller to
+	 * read again (or place again, for a barrier).
+	 */
+	take(args: Buffer[]): TakenLine | undefined {
+		const command = (args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+		const matches = (line: PendingLine) => line.command === command && (line.arg === undefined || (args[1] !== undefined && line.arg.equals(args[1])));
+		let index = this.head;
+		if (unmarkedCommands.has(command)) return undefined;
+		while (index < this.pending.length && !matches(this.pending[index]!)) index++;
+		const line = this.pending[index];
+		if (!line) return undefined;
+		const voided = index === this.head ? [] : [...new Set(this.pending.slice(this.head, index).map((skipped) => skipped.read))];
+		this.head = index + 1;
 		if (this.head > 4096 && this.head * 2 > this.pending.length) {
 			this.pending.splice(0, this.head);
 			this.head = 0;
 		}
-		return line;
+		return {line, voided};
+	}
+
+	/** A barrier whose ECHO never showed: sent again. */
+	replaceBarrier(read: BarrierRead): void {
+		this.track(read, ['echo']);
+		this.connection.write(['ECHO', read.key]);
 	}
 
 	close(): void {

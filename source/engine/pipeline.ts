@@ -23,16 +23,18 @@ import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo} from '../redis/info';
+import {waitForReplica} from '../redis/replicas';
 import {RespConnection} from '../redis/resp-connection';
 import {Applier} from '../replay/applier';
 import {keySlot, slotCount} from '../replay/cluster-routing';
 import {ClusterWriter} from '../replay/cluster-writer';
 import {TargetWriter} from '../replay/target-writer';
 import {RecentKeys} from '../verify/recent-keys';
-import {Sampler} from '../verify/sampler';
+import {Sampler, type SampledMaster} from '../verify/sampler';
 import type {Counters} from './counters';
 import type {DiscrepancyRecord} from './events';
 import type {StageGate} from './stage-gate';
+import {SourceTopology} from './source-topology';
 import {emit, setStage, type KeyferryStore, type NodeHealth} from './store';
 import {runFailure} from './run-failure';
 import {stateDirFor} from './state-dir';
@@ -66,15 +68,21 @@ export interface Pipeline {
 }
 
 interface MasterStream {
+	/** The master whose writes this stream carries (source-topology.ts follows failovers). */
 	address: string;
+	master: NodeEndpoint;
+	/** The node captured and read: the master, or its replica (--read-from replicas). */
 	endpoint: NodeEndpoint;
 	dbs: number[];
+	sampled: SampledMaster;
 	recent: RecentKeys;
 	journal: Journal;
 	capture: CaptureStream;
 	guard: {stop(): Promise<void>};
 	copier: Copier;
 	applier: Applier;
+	/** Its master serves no slot any more: no longer followed (source-topology.ts). */
+	retired: boolean;
 }
 
 const maxDrainRounds = 10;
@@ -129,20 +137,27 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 */
 	const resumedTargetDbs = resume ? targetDbsWithKeys(report.target.nodes).flatMap((targetDb) => sourceDbsOf(targetDb, [], dbMap)) : [];
 	const mapDb = (db: number) => dbMap?.get(db) ?? db;
-	const sourceBySlot = report.source.cluster ? slotAddresses(report.source.nodes) : null;
 	/** Keys a cluster target could not take as sent: re-read by the copier of the source master holding them. */
+	let topology: SourceTopology<MasterStream> | undefined;
+	/** Streams open one after the other; who serves a key is known once all are open. */
+	let topologyKnown: () => void = () => {};
+	const topologyReady = new Promise<void>((resolve) => {
+		topologyKnown = resolve;
+	});
 	const recopyOnSource = (targetDb: number, keys: Buffer[]) => {
+		if (!topology) {
+			void topologyReady.then(() => recopyOnSource(targetDb, keys));
+			return;
+		}
 		const byStream = new Map<MasterStream, Buffer[]>();
 		for (const key of keys) {
-			const stream = sourceBySlot ? streams.find((candidate) => candidate.address === sourceBySlot[keySlot(key)]) : streams[0];
+			const stream = topology?.streamFor(key);
 			if (!stream) continue;
 			const listed = byStream.get(stream);
 			if (listed) listed.push(key);
 			else byStream.set(stream, [key]);
 		}
-		for (const [stream, streamKeys] of byStream) {
-			for (const db of sourceDbsOf(targetDb, stream.dbs, dbMap)) stream.copier.recopy(db, streamKeys);
-		}
+		for (const [stream, streamKeys] of byStream) void recopyWhereHeld(stream.copier, sourceDbsOf(targetDb, stream.dbs, dbMap), streamKeys);
 	};
 	const writer = report.target.cluster
 		? await openClusterWriter(preflight.targetMasters, {onError: replayErrorReporter(store), onCrossSlot: recopyOnSource, onWarning: warn})
@@ -208,8 +223,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
 	let forwardStopped = false;
 	try {
-		for (const master of preflight.sourceMasters) {
-			streams.push(await openMasterStream(master));
+		for (const [index, master] of preflight.sourceMasters.entries()) {
+			streams.push(await openMasterStream(master, preflight.sourceReaders[index] ?? master));
 		}
 	} catch (error) {
 		await closeStreams(streams);
@@ -218,9 +233,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		throw error;
 	}
 
-	async function openMasterStream(endpoint: NodeEndpoint): Promise<MasterStream> {
-		const address = endpointAddress(endpoint);
-		const journal = await Journal.open(join(stateDir, 'journal', address.replace(/[^a-zA-Z0-9.-]/g, '_')), {
+	async function openMasterStream(master: NodeEndpoint, endpoint: NodeEndpoint, later = false): Promise<MasterStream> {
+		const address = endpointAddress(master);
+		// The journal is the captured node's MONITOR stream.
+		const journal = await Journal.open(join(stateDir, 'journal', endpointAddress(endpoint).replace(/[^a-zA-Z0-9.-]/g, '_')), {
 			maxMemoryWindow: options.maxMemoryWindow,
 		});
 		const from = journal.end;
@@ -228,6 +244,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			endpoint,
 			journal,
 			counters,
+			...(resume && !later ? {notCapturedSinceMs: resume.progress?.updatedAt ?? resume.migration.createdAt} : {}),
 			onGap: (gap) => emit(store, {type: 'gap', node: gap.node, fromTs: gap.fromMs, toTs: gap.toMs, message: gap.reason}),
 			onWarning: warn,
 			onFatal: failWith,
@@ -244,8 +261,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			},
 		});
 		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
-		const dbs = [...new Set([...dbsWithKeys(keyspace), ...resumedTargetDbs])].sort((a, b) => a - b);
-		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
+		// A cluster has db 0 only, keys or not at preflight (a master found later: a failover, a new node).
+		const dbs = report.source.cluster ? [0] : [...new Set([...dbsWithKeys(keyspace), ...resumedTargetDbs])].sort((a, b) => a - b);
+		// A master found later is copied by source-topology.ts, once the stream it replaces is fenced.
+		const copier = await Copier.open({endpoint, dbs: later ? [] : dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		const keepOnTarget = (db: number, key: Buffer) => {
 			const keep = targetWrites?.has(mapDb(db), key) ?? false;
 			if (keep) keptOnTarget++;
@@ -267,19 +286,28 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			keepOnTarget,
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
-				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
+				warn('capture-gap', `capture on ${endpointAddress(endpoint)} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
 				resyncMaster(stream);
 				void followWaiters(stream);
 			},
+			onRefused: (db, keys) => topology?.refused(db, keys),
 			onApplied: (offset) => {
 				if (Date.now() - lastCheckpoint < 1000) return;
 				lastCheckpoint = Date.now();
 				journal.checkpoint(offset).catch((error: unknown) => warn('checkpoint', `cannot write checkpoint: ${String(error)}`));
 			},
 		});
-		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${address} stopped: ${error instanceof Error ? error.message : String(error)}`));
+		applier.done.catch((error: unknown) => failWith('replay-failed', `replay on ${stream.address} stopped: ${error instanceof Error ? error.message : String(error)}`));
 		// The applier reports its first line (a restart's gap) only after this returns.
-		const stream: MasterStream = {address, endpoint, dbs, recent, journal, capture, guard, copier, applier};
+		const stream: MasterStream = {address, master, endpoint, dbs, recent, journal, capture, guard, copier, applier, retired: false, sampled: {
+			endpoint,
+			markers: copier.markers,
+			dbs: () => dbs,
+			recent,
+			recopy: (db, keys) => copier.recopy(db, keys),
+			// A key of a slot this stream does not serve (yet, as far as keyferry knows), or being re-copied: the target may be knowingly behind.
+			skip: (key) => topology !== undefined && (topology.unsettledKey(key) || topology.streamFor(key) !== stream),
+		}};
 		return stream;
 	}
 
@@ -289,6 +317,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 * are swept.
 	 */
 	function resyncMaster(stream: MasterStream): void {
+		if (stream.retired) return;
 		for (const db of stream.dbs) stream.copier.rescan(db);
 		void sweepMaster(stream);
 	}
@@ -301,6 +330,11 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 */
 	async function followWaiters(stream: MasterStream): Promise<void> {
 		const {address} = stream;
+		// A replica's feed is the primary's replication stream: a served pop shows there as the pop it was.
+		if (stream.endpoint !== stream.master) {
+			stream.applier.settleWaiters([]);
+			return;
+		}
 		if (followingWaiters.has(address)) return;
 		followingWaiters.add(address);
 		try {
@@ -319,12 +353,14 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	}
 
 	/**
-	 * Target keys that the master at `address` should hold but no longer has are re-copied, which
-	 * deletes them at their marker: MONITOR never showed those deletes (a gap, a restart).
+	 * Target keys that the master should hold (of `slots` only, when given) but no longer has are
+	 * re-copied, which deletes them at their marker: MONITOR never showed those deletes (a gap, a
+	 * restart, a topology change).
 	 */
-	async function sweepMaster(stream: MasterStream): Promise<void> {
-		const {address} = stream;
-		const sourceFor = (key: Buffer) => (!sourceBySlot || sourceBySlot[keySlot(key)] === address ? stream.copier : null);
+	async function sweepMaster(stream: MasterStream, slots: ReadonlySet<number> | null = null): Promise<void> {
+		const address = stream.address;
+		await topologyReady;
+		const sourceFor = (key: Buffer) => (topology?.streamFor(key) === stream && (!slots || slots.has(keySlot(key))) ? stream.copier : null);
 		const targetDbs = [...new Set(stream.dbs.map(mapDb))];
 		try {
 			let missing = 0;
@@ -343,6 +379,59 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			warn('sweep-failed', `sweep of target keys for ${address} failed: ${describeError(error).message}; run verify --full after sync`);
 		}
 	}
+
+	/**
+	 * A barrier on the stream: once passed, the target holds every write its master made before
+	 * this call (a replica read from must first hold them too).
+	 */
+	async function placeBarrier(stream: MasterStream, tag: string): Promise<void> {
+		if (stream.endpoint !== stream.master) await waitForReplica(stream.master, stream.endpoint);
+		await stream.copier.barrier(Buffer.from(tag));
+	}
+
+	/**
+	 * A stream whose master serves no slot any more: every line it captured is applied (after a
+	 * barrier, when its node still answers), then it is closed and no longer followed.
+	 */
+	async function retireStream(stream: MasterStream): Promise<void> {
+		try {
+			await withTimeout(placeBarrier(stream, `keyferry:retire:${store.getState().migrationId}:${stream.address}`), retireBarrierMs);
+		} catch {
+			// A dead node: what it sent before dying is all there is.
+		}
+		stream.retired = true;
+		streams.splice(streams.indexOf(stream), 1);
+		await stream.capture.stop();
+		await stream.journal.close();
+		await stream.applier.done.catch(() => {});
+		await Promise.all([stream.copier.close(), stream.guard.stop()]);
+		healthBySource.delete(endpointAddress(stream.endpoint));
+		store.setState({health: {...store.getState().health, source: [...healthBySource.values()]}});
+		emit(store, {type: 'info', message: `stopped following ${endpointAddress(stream.endpoint)}: ${stream.address} serves no slot of the source any more`});
+	}
+
+	topology = new SourceTopology<MasterStream>({
+		login: options.source,
+		cluster: report.source.cluster,
+		readFrom: options.readFrom,
+		streams,
+		owners: report.source.cluster ? slotAddresses(report.source.nodes) : null,
+		open: async (master, reader) => {
+			const stream = await openMasterStream(master, reader, true);
+			if (!copying) stream.applier.endCopy([]);
+			stream.copier.setPaused(false);
+			streams.push(stream);
+			emit(store, {type: 'info', message: `following source master ${stream.address}${reader === master ? '' : ` through its replica ${endpointAddress(reader)}`}`});
+			return stream;
+		},
+		fence: (stream) => placeBarrier(stream, `keyferry:fence:${store.getState().migrationId}:${Date.now()}`),
+		retire: retireStream,
+		sweep: (stream, slots) => sweepMaster(stream, slots),
+		warn,
+		fail: (code, message) => failWith(code, message),
+	});
+	topology.start();
+	topologyKnown();
 
 	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
@@ -368,6 +457,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		discrepancies?.close();
 		discrepancies = undefined;
 		for (const timer of timers) clearInterval(timer);
+		await topology?.stop();
 		await closeStreams(streams);
 		// Writes already sent get their replies before the connection closes (bounded: the target may be gone).
 		await Promise.race([writer.drain(), new Promise((resolve) => setTimeout(resolve, writerDrainMs).unref())]);
@@ -427,13 +517,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 
 	function startSampler(): Sampler {
 		return new Sampler({
-			masters: streams.map((stream) => ({
-				endpoint: stream.endpoint,
-				markers: stream.copier.markers,
-				dbs: () => stream.dbs,
-				recent: stream.recent,
-				recopy: (db, keys) => stream.copier.recopy(db, keys),
-			})),
+			masters: () => streams.map((stream) => stream.sampled),
 			counters,
 			rate: options.verifyRate,
 			ttlToleranceMs: 1000,
@@ -449,10 +533,12 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	/** Barriers on every source master until the target holds everything before them; per master, the last barrier and the journal's end. */
 	async function drainForward(tag: string) {
 		sampler?.stop();
-		for (const stream of streams) stream.copier.setPaused(true);
-		const passed = await Promise.all(streams.map((stream, index) => drainMaster(stream, `${tag}:${index}`)));
+		// A copy still under way stops here; after it, re-copies of a gap or a topology change must finish first.
+		if (copying) for (const stream of streams) stream.copier.setPaused(true);
+		const draining = [...streams];
+		const passed = await Promise.all(draining.map((stream, index) => drainMaster(stream, `${tag}:${index}`)));
 		emit(store, {type: 'info', message: 'barrier passed on every master: the target holds every write made before it'});
-		return streams.map((stream, index) => ({master: stream.address, barrier: passed[index]!, journalOffset: stream.journal.end}));
+		return draining.map((stream, index) => ({master: stream.address, barrier: passed[index]!, journalOffset: stream.journal.end}));
 	}
 
 	const drainAndStop = async () => {
@@ -471,8 +557,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		let passed = '';
 		for (let round = 1; round <= maxDrainRounds; round++) {
 			passed = `${tag}:${round}`;
-			await stream.copier.barrier(Buffer.from(passed));
-			if (stream.copier.quiet) return passed;
+			if (!copying) await waitUntil(() => stream.copier.scansDone || !streams.includes(stream), (timer) => timers.push(timer));
+			topology?.sendParked();
+			await placeBarrier(stream, passed);
+			if (stream.copier.quiet && !topology?.parkedReads) return passed;
 		}
 		warn('drain-incomplete', `${stream.address} kept producing re-copies through ${maxDrainRounds} barriers; the application is still writing`);
 		return passed;
@@ -531,6 +619,33 @@ function slotAddresses(nodes: NodeFacts[]): Array<string | undefined> {
 }
 
 /**
+ * Re-copies keys of a target db that several source dbs feed (--db-map 3:0,4:0) from the source
+ * db that holds each: re-copied from one that does not, the key would be deleted at that marker.
+ * A key none holds is re-copied from the first, which deletes it on the target.
+ */
+async function recopyWhereHeld(copier: Copier, dbs: number[], keys: Buffer[]): Promise<void> {
+	if (dbs.length === 1) {
+		copier.recopy(dbs[0]!, keys);
+		return;
+	}
+	let left = keys;
+	for (const db of dbs) {
+		let present: boolean[];
+		try {
+			present = await copier.exists(db, left);
+		} catch {
+			// The source cannot say: read the keys from every db that may hold them.
+			for (const from of dbs) copier.recopy(from, left);
+			return;
+		}
+		const held = left.filter((_, index) => present[index]);
+		if (held.length > 0) copier.recopy(db, held);
+		left = left.filter((_, index) => !present[index]);
+	}
+	if (left.length > 0) copier.recopy(dbs[0]!, left);
+}
+
+/**
  * The source dbs a target db receives: one, unless --db-map merges several into it; then those
  * that held keys at preflight (the writer only knows the target db).
  */
@@ -539,6 +654,12 @@ function sourceDbsOf(targetDb: number, sourceDbs: number[], dbMap: Map<number, n
 	if (!dbMap?.has(targetDb)) candidates.push(targetDb);
 	const holding = candidates.filter((db) => sourceDbs.includes(db));
 	return holding.length > 0 ? holding : candidates;
+}
+
+const retireBarrierMs = 5000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+	return Promise.race([work, new Promise<T>((_resolve, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 }
 
 function waitUntil(check: () => boolean, register: (timer: NodeJS.Timeout) => void): Promise<void> {

@@ -14,6 +14,10 @@ export interface FindingInput {
 	dbMap: Map<number, number> | null;
 }
 
+/** A replica further behind than this is shown as a warning (--read-from replicas). */
+const replicaLagBytes = 1024 * 1024;
+const replicaLagSeconds = 10;
+
 const evictingPolicy = (policy: string) => policy !== 'noeviction' && policy !== 'unknown';
 const masters = (facts: EndpointFacts) => facts.nodes.filter((node) => node.role === 'master');
 
@@ -72,6 +76,13 @@ export function judge(input: FindingInput): Finding[] {
 		for (const [to, from] of byTarget) {
 			if (from.length > 1) warning('db-map-merge', `source dbs ${from.join(' and ')} all go to target db ${to}; a key present in both would collide`);
 		}
+	}
+
+	for (const reader of source.readers ?? []) {
+		if (reader.problem !== null) blocking('no-replica', `${reader.problem}; --read-from replicas needs an in-sync replica of every master`);
+		else if (reader.lagBytes > replicaLagBytes || reader.lagSeconds > replicaLagSeconds) {
+			warning('replica-lag', `replica ${reader.address} is behind ${reader.master} (${reader.lagBytes} bytes, last ack ${reader.lagSeconds} s ago); the target follows the replica`);
+		} else info('read-from', `reading ${reader.master} from its replica ${reader.address} (${reader.lagBytes} bytes behind)`);
 	}
 
 	if (source.monitorPermitted === false) {

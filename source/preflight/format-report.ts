@@ -33,6 +33,9 @@ function describeSide(name: string, facts: EndpointFacts): string[] {
 	if (facts.markers !== null || facts.monitorPermitted !== null) {
 		lines.push(`  ${''.padEnd(12)} MONITOR ${facts.monitorPermitted ? 'permitted' : 'refused'}${facts.markers ? ', markers by address' : ''}`);
 	}
+	for (const reader of facts.readers ?? []) {
+		lines.push(`  ${''.padEnd(12)} ${reader.master} read from ${reader.address === null ? 'no replica' : `replica ${reader.address}, ${reader.lagBytes} bytes behind`}`);
+	}
 	return lines;
 }
 

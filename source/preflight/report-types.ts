@@ -29,6 +29,20 @@ export interface EndpointFacts {
 	monitorPermitted: boolean | null;
 	/** How keyferry's own commands are recognised in the MONITOR feed (source only). */
 	markers: 'address' | 'transaction' | null;
+	/** With --read-from replicas (source only): the replica read for each master. */
+	readers?: ReaderFacts[];
+}
+
+/** The replica keyferry captures and reads a source master from (--read-from replicas). */
+export interface ReaderFacts {
+	master: string;
+	/** null when the master has no replica that can be read (`problem` says why). */
+	address: string | null;
+	/** Bytes of the master's replication offset the replica had still not reached a second later, at preflight. */
+	lagBytes: number;
+	/** Seconds since the replica's last ack, as the master reports it. */
+	lagSeconds: number;
+	problem: string | null;
 }
 
 export type FindingSeverity = 'blocking' | 'warning' | 'info';

@@ -20,6 +20,8 @@ export interface NodeEndpoint {
 	tls?: TlsSettings;
 	/** Database selected by the URL (standalone only). */
 	db: number;
+	/** A cluster replica read from (--read-from replicas): key reads need READONLY, or it redirects them. */
+	readOnly?: boolean;
 }
 
 /** host:port, with IPv6 hosts bracketed. Safe to print. */
@@ -37,7 +39,8 @@ export function endpointLabel(endpoint: NodeEndpoint): string {
 
 /** The same login on another node of the same deployment (cluster masters, replicas). */
 export function withAddress(endpoint: NodeEndpoint, host: string, port: number): NodeEndpoint {
-	return {...endpoint, host, port, db: 0};
+	const {readOnly: _readOnly, ...login} = endpoint;
+	return {...login, host, port, db: 0};
 }
 
 /**
@@ -51,6 +54,7 @@ export function ioredisOptions(endpoint: NodeEndpoint, extra: RedisOptions = {})
 		username: endpoint.username,
 		password: endpoint.password,
 		db: endpoint.db,
+		readOnly: endpoint.readOnly ?? false,
 		tls: endpoint.tls
 			? {ca: endpoint.tls.ca, rejectUnauthorized: endpoint.tls.rejectUnauthorized, servername: endpoint.tls.servername}
 			: undefined,

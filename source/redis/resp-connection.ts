@@ -66,7 +66,8 @@ export class RespConnection {
 	}
 
 	/**
-	 * Connects, logs in (AUTH), names the connection and selects endpoint.db, then PINGs, so a
+	 * Connects, logs in (AUTH), names the connection, selects endpoint.db (and sends READONLY to a
+	 * cluster replica), then PINGs, so a
 	 * refused login surfaces here with the same message connectNode gives.
 	 */
 	static async open(endpoint: NodeEndpoint, side: Side, name?: string): Promise<RespConnection> {
@@ -82,6 +83,7 @@ export class RespConnection {
 		if (auth) steps.push(auth);
 		if (name) steps.push(['CLIENT', 'SETNAME', name]);
 		if (endpoint.db) steps.push(['SELECT', endpoint.db]);
+		if (endpoint.readOnly) steps.push(['READONLY']);
 		steps.push(['PING']);
 		const timer = setTimeout(() => {
 			connection.lose(Object.assign(new Error(`no answer within ${connectTimeoutMs} ms`), {code: 'ETIMEDOUT'}));

@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto';
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
 import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-read';
-import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead, SampleRead} from '../copy/marker-connection';
+import {unmarkedCommands, type DumpRead, type LogicalRead, type MarkerConnection, type MarkedRead, type SampleRead} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
@@ -37,6 +37,8 @@ export interface ApplierOptions {
 	keepOnTarget?(db: number, key: Buffer): boolean;
 	onWarning(code: string, message: string): void;
 	onGap(fromMs: number, toMs: number, reason: string): void;
+	/** Keys whose marked read the source refused before running it; default: read again on this master. */
+	onRefused?(db: number, keys: Buffer[]): void;
 	/** End offset of the last record whose writes the target acknowledged. */
 	onApplied(offset: number): void;
 }
@@ -45,8 +47,6 @@ export interface ApplierOptions {
 const maxTouched = 2_000_000;
 const refusedPayload = /DUMP payload version or checksum are wrong|Bad data format/i;
 
-/** Commands keyferry's own connections send that carry no marker. */
-const unmarkedOwnCommands = new Set(['select', 'client', 'ping', 'info', 'scan', 'hello', 'auth', 'command']);
 const batchSize = 2000;
 
 interface OpenTransaction {
@@ -147,13 +147,24 @@ export class Applier {
 
 	private async applyMarker(marker: MarkerConnection, line: MonitorCommand): Promise<void> {
 		if (marker.skipUntilSynced(line.args)) return;
-		const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
-		const pending = marker.take(command);
-		if (!pending) {
-			if (!unmarkedOwnCommands.has(command)) this.options.onWarning('marker-mismatch', `unexpected ${command} from keyferry's own connection`);
+		const taken = marker.take(line.args);
+		if (!taken) {
+			const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
+			if (!unmarkedCommands.has(command)) this.options.onWarning('marker-mismatch', `unexpected ${command} from keyferry's own connection`);
 			return;
 		}
-		if (pending.first) await this.placeRead(pending.read, line);
+		for (const read of taken.voided) this.readAgain(marker, read);
+		if (taken.line.first) await this.placeRead(taken.line.read, line);
+	}
+
+	/**
+	 * A read the source refused before running it (a slot that moved, a replica loading its data)
+	 * has no place in the stream: a barrier is placed again, a copy is read again (through
+	 * `onRefused`, which knows which master serves the key now), a sample is dropped.
+	 */
+	private readAgain(marker: MarkerConnection, read: MarkedRead): void {
+		if (read.kind === 'barrier') marker.replaceBarrier(read);
+		else if (read.kind === 'dump' || read.kind === 'logical') (this.options.onRefused ?? ((db, keys) => this.options.copier.recopy(db, keys)))(read.db, [read.key]);
 	}
 
 	private async placeRead(read: MarkedRead, line: MonitorCommand): Promise<void> {

@@ -155,6 +155,10 @@ function migrateCopies(args: Buffer[]): boolean {
  */
 function planStreamWrite(args: Buffer[], keys: Buffer[], xadd: boolean): Plan {
 	const recopy = (reason: string): Plan => ({action: 'recopy', keys, reason});
+	// A replica's feed shows an approximate trim made exact (`MAXLEN = n LIMIT l`), which only a
+	// master's link may send: exact trimming to n needs no LIMIT, so it is left out.
+	let limit = -1;
+	const exact = (): Buffer[] => (limit === -1 ? args : [...args.slice(0, limit), ...args.slice(limit + 2)]);
 	for (let i = 2; i < args.length; i++) {
 		const arg = args[i]!;
 		const more = args.length - 1 - i;
@@ -164,17 +168,18 @@ function planStreamWrite(args: Buffer[], keys: Buffer[], xadd: boolean): Plan {
 			if (more >= 2 && argIs(operator, '=')) i++;
 			i++;
 		} else if (argIs(arg, 'limit') && more > 0) {
+			limit = i;
 			i++;
 		} else if (argIs(arg, 'keepref') || argIs(arg, 'delref') || argIs(arg, 'acked') || (xadd && argIs(arg, 'nomkstream'))) {
 			continue;
 		} else if (xadd) {
 			const auto = argIs(arg, '*') || (arg.length >= 2 && arg[arg.length - 2] === 0x2d && arg[arg.length - 1] === 0x2a);
-			return auto ? recopy('xadd with a server-generated id') : {action: 'apply', args, keys};
+			return auto ? recopy('xadd with a server-generated id') : {action: 'apply', args: exact(), keys};
 		} else {
 			return recopy('xtrim with an option keyferry does not know');
 		}
 	}
-	return xadd ? recopy('xadd without an id') : {action: 'apply', args, keys};
+	return xadd ? recopy('xadd without an id') : {action: 'apply', args: exact(), keys};
 }
 
 /**

@@ -21,10 +21,13 @@ export interface SampledMaster {
 	dbs(): number[];
 	recent: RecentKeys;
 	recopy(db: number, keys: Buffer[]): void;
+	/** Keys not to sample now (their slot is being re-copied after a topology change: the target is knowingly behind). */
+	skip?(key: Buffer): boolean;
 }
 
 export interface SamplerOptions {
-	masters: SampledMaster[];
+	/** The masters followed now (a source topology change adds and removes some). */
+	masters(): SampledMaster[];
 	counters: Counters;
 	/** Samples per second. */
 	rate: number;
@@ -57,11 +60,10 @@ export class Sampler {
 	private readonly timer: NodeJS.Timeout;
 
 	private readonly options: SamplerOptions;
-	private readonly states: MasterState[];
+	private readonly states = new Map<SampledMaster, MasterState>();
 
 	constructor(options: SamplerOptions) {
 		this.options = options;
-		this.states = options.masters.map((master) => ({master, clients: new Map(), next: 0}));
 		this.rate = options.rate;
 		this.timer = setInterval(() => this.tick(), 100);
 		this.timer.unref();
@@ -84,7 +86,29 @@ export class Sampler {
 	stop(): void {
 		this.stopped = true;
 		clearInterval(this.timer);
-		for (const state of this.states) for (const client of state.clients.values()) void client.then((open) => open.disconnect(), () => {});
+		for (const state of this.states.values()) this.disconnect(state);
+	}
+
+	private disconnect(state: MasterState): void {
+		for (const client of state.clients.values()) void client.then((open) => open.disconnect(), () => {});
+	}
+
+	/** A state per followed master; those no longer followed are closed. */
+	private current(): MasterState[] {
+		const masters = this.options.masters();
+		for (const [master, state] of this.states) {
+			if (masters.includes(master)) continue;
+			this.disconnect(state);
+			this.states.delete(master);
+		}
+		return masters.map((master) => {
+			let state = this.states.get(master);
+			if (!state) {
+				state = {master, clients: new Map(), next: 0};
+				this.states.set(master, state);
+			}
+			return state;
+		});
 	}
 
 	private client(state: MasterState, db: number): Promise<Redis> {
@@ -103,8 +127,10 @@ export class Sampler {
 	private tick(): void {
 		let budget = Math.ceil(this.rate / 10) + this.burst;
 		this.burst = 0;
+		const states = this.current();
+		if (states.length === 0) return;
 		while (budget-- > 0 && this.inFlight < maxInFlight && !this.stopped) {
-			const state = this.states[this.round++ % this.states.length]!;
+			const state = states[this.round++ % states.length]!;
 			this.inFlight++;
 			void this.sampleOne(state).finally(() => this.inFlight--);
 		}
@@ -132,6 +158,7 @@ export class Sampler {
 	}
 
 	private async sample(state: MasterState, db: number, key: Buffer, recheck: boolean): Promise<void> {
+		if (state.master.skip?.(key)) return;
 		const type = await this.smallKeyType(state, db, key);
 		if (type === null || this.stopped) return;
 		const marker = state.master.markers[state.next++ % state.master.markers.length]!;
@@ -148,7 +175,7 @@ export class Sampler {
 		snapshots: {source: LogicalValue; target: LogicalValue; sourceExpireAt: number | null; targetExpireAt: number | null},
 	): void {
 		// After stop the drain is under way: a repair requested now could land after its last barrier.
-		if (this.stopped) return;
+		if (this.stopped || state.master.skip?.(key)) return;
 		const record = compareSnapshots({key, db, ttlToleranceMs: this.options.ttlToleranceMs, ...snapshots});
 		if (record === null) {
 			this.options.counters.samples++;

@@ -143,6 +143,16 @@ async function waitForPing(port: number, password: string | undefined, tlsOption
 	throw new Error(`redis-server on port ${port} did not answer within 10 s`);
 }
 
+/** A replica of `primary` (standalone replication), once its link is up and the first sync is done. */
+export async function startReplica(primary: TestServer, options: StartOptions = {}): Promise<TestServer> {
+	// The first sync starts at once instead of after the default 5 s diskless delay.
+	await primary.client().config('SET', 'repl-diskless-sync-delay', '0');
+	const replica = await startStandalone({...options, args: ['--replicaof', '127.0.0.1', String(primary.port), ...(options.args ?? [])]});
+	const client = replica.client();
+	await waitFor(async () => (await client.info('replication')).includes('master_link_status:up'), `replica ${replica.port} to sync`);
+	return replica;
+}
+
 export interface ClusterOptions extends StartOptions {
 	masters?: number;
 	replicasPerMaster?: number;

@@ -109,6 +109,22 @@ describe('keyferry migrate --preflight-only --headless', () => {
 		expect(report.source.nodes.map((node) => node.slots.length)).toEqual([1, 1, 1]);
 	});
 
+	it('refuses --read-from replicas when a master has no replica, naming it', async () => {
+		for (const [url, port] of [
+			[source.url, source.port],
+			[cluster.url, cluster.masters[0]!.port],
+		] as const) {
+			const refused = await runCli(['migrate', '--preflight-only', '--headless', '--read-from', 'replicas', '--db-map', '2:0', '--source', url, '--target', target.url]);
+			expect(refused.code).toBe(2);
+			expect(refused.events.find((event) => event.type === 'error')).toMatchObject({
+				code: 'no-replica',
+				message: `source master 127.0.0.1:${port} has no replica to read from; --read-from replicas needs an in-sync replica of every master`,
+			});
+			const report = refused.events.find((event) => event.type === 'preflight')!['report'] as {source: {readers: unknown[]}};
+			expect(report.source.readers).toHaveLength(url === source.url ? 1 : 3);
+		}
+	});
+
 	it('fails clearly when it cannot connect', async () => {
 		const port = await freePort();
 		const result = await runCli(['migrate', '--preflight-only', '--headless', '--source', `redis://127.0.0.1:${port}`, '--target', target.url]);

@@ -18,6 +18,7 @@ describe('resolveCommand', () => {
 			copyMode: 'dump',
 			preflightOnly: false,
 			dbMap: null,
+			readFrom: 'primaries',
 			copyRate: null,
 			maxMemoryWindow: 64 * 1024 * 1024,
 			stateDir: null,
@@ -45,6 +46,7 @@ describe('resolveCommand', () => {
 		expect(command.copyRate).toBe(5000);
 		expect(command.maxMemoryWindow).toBe(128 * 1024 * 1024);
 		expect(command.copyMode).toBe('logical');
+		expect((resolve(['migrate'], {...base, readFrom: 'replicas'}) as MigrateOptions).readFrom).toBe('replicas');
 	});
 
 	it.each([
@@ -57,6 +59,8 @@ describe('resolveCommand', () => {
 		[['migrate'], {...base, sourceClustr: true}, 'unknown flag --source-clustr'],
 		[['demo'], {source: 'redis://x:1', color: true}, '--source does not apply to "keyferry demo"'],
 		[['migrate'], {...base, copyMode: 'fast'}, '--copy-mode must be dump or logical'],
+		[['migrate'], {...base, readFrom: 'replica'}, '--read-from must be primaries or replicas, not "replica"'],
+		[['verify'], {...base, readFrom: 'replicas'}, '--read-from does not apply to "keyferry verify"'],
 		[['migrate'], {...base, copyRate: '0'}, '--copy-rate must be a whole number of at least 1'],
 		[['migrate'], {...base, copyRate: '10k'}, '--copy-rate must be a whole number'],
 		[['migrate'], {...base, maxMemoryWindow: 'lots'}, '--max-memory-window must be a size'],

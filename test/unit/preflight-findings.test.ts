@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {judge, type FindingInput} from '../../source/preflight/findings';
-import type {EndpointFacts, NodeFacts} from '../../source/preflight/report-types';
+import type {EndpointFacts, NodeFacts, ReaderFacts} from '../../source/preflight/report-types';
 
 function node(overrides: Partial<NodeFacts> = {}): NodeFacts {
 	return {
@@ -24,6 +24,10 @@ function node(overrides: Partial<NodeFacts> = {}): NodeFacts {
 function side(nodes: NodeFacts[], overrides: Partial<EndpointFacts> = {}): EndpointFacts {
 	const totalKeys = nodes.reduce((sum, item) => sum + Object.values(item.keyspace).reduce((acc, db) => acc + db.keys, 0), 0);
 	return {label: 'redis://x', cluster: false, nodes, totalKeys, monitorPermitted: null, markers: null, ...overrides};
+}
+
+function reader(overrides: Partial<ReaderFacts> = {}): ReaderFacts {
+	return {master: '127.0.0.1:6379', address: '127.0.0.1:6390', lagBytes: 0, lagSeconds: 0, problem: null, ...overrides};
 }
 
 function input(overrides: Partial<FindingInput> = {}): FindingInput {
@@ -76,6 +80,22 @@ describe('preflight findings', () => {
 		['small target', {target: side([node({runId: 'b', maxmemory: 1000})])}, ['warning:target-memory']],
 		['clock skew', {clockSkewMs: -2500}, ['warning:clock-skew']],
 		['old source', {source: side([node({version: '6.0.9', rdbVersion: 9})], {monitorPermitted: true, markers: 'address'})}, ['blocking:source-too-old']],
+		[
+			'read from a replica in sync',
+			{source: side([node({keyspace: {0: {keys: 1, expires: 0}}})], {monitorPermitted: true, markers: 'address', readers: [reader()]})},
+			['info:read-from'],
+		],
+		[
+			'read from replicas, a master without one',
+			{source: side([node()], {monitorPermitted: true, markers: 'address', readers: [reader(), reader({master: '127.0.0.1:7001', address: null, problem: 'source master 127.0.0.1:7001 has no replica to read from'})]})},
+			['info:read-from', 'blocking:no-replica'],
+		],
+		[
+			'read from a lagging replica',
+			{source: side([node()], {monitorPermitted: true, markers: 'address', readers: [reader({lagBytes: 5_000_000})]})},
+			['warning:replica-lag'],
+		],
+		['read from a replica not acked lately', {source: side([node()], {monitorPermitted: true, markers: 'address', readers: [reader({lagSeconds: 30})]})}, ['warning:replica-lag']],
 	])('%s', (_name, overrides, expected) => {
 		expect(codes(judge(input(overrides)))).toEqual(expected);
 	});

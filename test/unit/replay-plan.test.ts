@@ -132,6 +132,14 @@ describe('verbatim writes', () => {
 		if (result.action === 'apply') expect(result.args).toBe(input);
 	});
 
+	it.each([
+		[['XADD', 's', 'MAXLEN', '=', '22', 'LIMIT', '10', '5-0', 'f', 'v'], ['XADD', 's', 'MAXLEN', '=', '22', '5-0', 'f', 'v']],
+		[['xadd', 's', 'NOMKSTREAM', 'MINID', '=', '3-0', 'LIMIT', '100', '5-1', 'f', 'v'], ['xadd', 's', 'NOMKSTREAM', 'MINID', '=', '3-0', '5-1', 'f', 'v']],
+		[['XTRIM', 's', 'MAXLEN', '=', '40', 'LIMIT', '10'], ['XTRIM', 's', 'MAXLEN', '=', '40']],
+	])("%j (a replica's feed: an approximate trim made exact) is applied without its LIMIT", (args, applied) => {
+		expect(readable(planCommand(line(...args), context))).toEqual({action: 'apply', args: applied, keys: ['s']});
+	});
+
 	it('keeps binary arguments byte for byte', () => {
 		const key = Buffer.from([0xe2, 0x82, 0xac, 0x00]);
 		const value = Buffer.from([0xff, 0xfe, 0x0d, 0x0a]);
