@@ -290,16 +290,20 @@ export class Applier {
 			return;
 		}
 		const commands: Arg[][] = [];
+		const risky: Array<{keys: Buffer[]; riskFrom: number}> = [];
 		for (const {line, plan} of planned) {
 			if (plan.action === 'apply') {
 				commands.push(plan.args);
 				this.lineMs = line.ts / 1000 + this.options.skewMs;
-				this.afterWrite(db, plan.keys, plan.args);
+				const riskFrom = this.afterWrite(db, plan.keys, plan.args);
+				if (riskFrom !== null) risky.push({keys: plan.keys, riskFrom});
 			} else if (plan.action !== 'drop') {
 				this.applyPlan(line.db, plan, line, true);
 			}
 		}
-		if (commands.length > 0) void this.options.writer.transaction(this.options.mapDb(db), commands);
+		if (commands.length === 0) return;
+		const landed = this.options.writer.transaction(this.options.mapDb(db), commands);
+		for (const {keys, riskFrom} of risky) this.recopyIfLate(landed, db, keys, riskFrom);
 	}
 
 	private applyPlan(db: number, plan: Plan, line: MonitorCommand, inTransaction: boolean): void {
@@ -309,11 +313,13 @@ export class Applier {
 			case 'drop':
 			case 'transaction':
 				return;
-			case 'apply':
+			case 'apply': {
 				// A key not copied yet (or with a re-copy pending) may make the command fail on the target; its copy makes it right.
-				void writer.send(target, plan.args, this.options.copying() || plan.keys.some((key) => copier.isStale(db, key)));
-				this.afterWrite(db, plan.keys, plan.args);
+				const landed = writer.send(target, plan.args, this.options.copying() || plan.keys.some((key) => copier.isStale(db, key)));
+				const riskFrom = this.afterWrite(db, plan.keys, plan.args);
+				if (riskFrom !== null) this.recopyIfLate(landed, db, plan.keys, riskFrom);
 				return;
+			}
 			case 'recopy':
 				if (plan.keys === null) {
 					void this.recopyUnknown(db, line.args);
@@ -347,9 +353,10 @@ export class Applier {
 			case 'copy': {
 				const toDb = plan.toDb ?? db;
 				const args = plan.toDb === null ? plan.args : rewriteCopyDb(plan.args, this.options.mapDb(plan.toDb));
-				void writer.send(target, args);
+				const landed = writer.send(target, args);
 				if (this.options.copying() || copier.isStale(db, plan.from) || copier.isStale(toDb, plan.to)) copier.recopy(toDb, [plan.to]);
-				this.afterWrite(toDb, [plan.to]);
+				const riskFrom = this.afterWrite(toDb, [plan.to]);
+				if (riskFrom !== null) this.recopyIfLate(landed, toDb, [plan.to], riskFrom);
 				return;
 			}
 			case 'migrate':
@@ -363,19 +370,32 @@ export class Applier {
 	 * After a write: a multi-key command is only as right as the keys it read, so while any of
 	 * them may be missing or stale on the target (during the copy, or with a re-copy pending) its
 	 * keys are re-copied. So is a key written while alive on the source that the target may have
-	 * expired already (replay runs behind), and a key a blocked client waits on.
+	 * expired already (replay runs behind), and a key a blocked client waits on. Returns the
+	 * target time from which the write is at risk if it lands that late (see recopyIfLate).
 	 */
-	private afterWrite(db: number, keys: Buffer[], args?: Arg[]): void {
+	private afterWrite(db: number, keys: Buffer[], args?: Arg[]): number | null {
 		const {copier} = this.options;
 		const now = this.targetNow();
+		let riskFrom: number | null = null;
 		if (keys.length > 1 && (this.options.copying() || keys.some((key) => copier.isStale(db, key)))) copier.recopy(db, keys);
 		else if (this.expiries.atRisk(db, keys, this.lineMs, now)) copier.recopy(db, keys);
+		else riskFrom = this.expiries.riskFrom(db, keys, this.lineMs);
 		if (this.touched) this.touch(db, keys);
 		if (keys[0]) this.options.recent?.add(db, keys[0]);
 		const expireAt = args ? writtenExpiry(args) : null;
 		if (expireAt !== null && keys[0]) this.expiries.record(db, keys[0], expireAt, now);
-		if (this.blocked.size === 0) return;
-		for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+		if (this.blocked.size > 0) for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+		return riskFrom;
+	}
+
+	/**
+	 * A write sent in time may still land after the key expired on the target (a paused target,
+	 * a connection being re-established): judged again when its reply comes.
+	 */
+	private recopyIfLate(landed: Promise<unknown>, db: number, keys: Buffer[], riskFrom: number): void {
+		void landed.then(() => {
+			if (this.targetNow() >= riskFrom) this.options.copier.recopy(db, keys);
+		});
 	}
 
 	private touch(db: number, keys: Buffer[]): void {
