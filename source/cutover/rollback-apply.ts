@@ -127,6 +127,6 @@ export class RollbackApply {
 		this.applier.stop();
 		await this.applier.done.catch(() => {});
 		await this.copier.close();
-		this.writer.connection.close();
+		this.writer.close();
 	}
 }

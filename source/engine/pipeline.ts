@@ -19,7 +19,6 @@ import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo} from '../redis/info';
-import {RespConnection} from '../redis/resp-connection';
 import {Applier} from '../replay/applier';
 import {keySlot, slotCount} from '../replay/cluster-routing';
 import {ClusterWriter} from '../replay/cluster-writer';
@@ -95,7 +94,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	};
 	const warn = (code: string, message: string) => emit(store, {type: 'warning', code, message});
 
-	const target = await connectNode(preflight.targetMasters[0]!, 'target');
+	// Health polls: reconnects by itself, and fails a poll at once while the target is away.
+	const target = await connectNode(preflight.targetMasters[0]!, 'target', {retryStrategy: (times) => Math.min(times * 200, 5000), enableOfflineQueue: false});
 	const dbMap = options.dbMap;
 	const mapDb = (db: number) => dbMap?.get(db) ?? db;
 	const sourceBySlot = report.source.cluster ? slotAddresses(report.source.nodes) : null;
@@ -113,17 +113,39 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			for (const db of sourceDbsOf(targetDb, stream.dbs, dbMap)) stream.copier.recopy(db, streamKeys);
 		}
 	};
-	const writer = report.target.cluster
-		? await openClusterWriter(preflight.targetMasters, {onError: replayErrorReporter(store), onCrossSlot: recopyOnSource, onWarning: warn})
-		: new TargetWriter(await RespConnection.open(preflight.targetMasters[0]!, 'target', 'keyferry-replay'), {onError: replayErrorReporter(store)});
-	const closeWriter = () => (writer instanceof ClusterWriter ? writer.close() : writer.connection.close());
-
-	setStage(store, 'capture', 'running', `starting MONITOR on ${preflight.sourceMasters.length} master(s)`);
 	const streams: MasterStream[] = [];
 	const healthBySource = new Map<string, NodeHealth>();
 	let copying = true;
 	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
 	let forwardStopped = false;
+	/** The target may differ anywhere (it restarted): every master is read again and swept, once for a burst of causes. */
+	let resyncQueued = false;
+	const resyncEverything = (reason: string) => {
+		if (resyncQueued || forwardStopped) return;
+		resyncQueued = true;
+		warn('target-resync', `${reason}; re-copying every key and sweeping`);
+		setImmediate(() => {
+			resyncQueued = false;
+			for (const stream of streams) resyncMaster(stream.address);
+		});
+	};
+	const writer = report.target.cluster
+		? await openClusterWriter(preflight.targetMasters, {onError: replayErrorReporter(store), onCrossSlot: recopyOnSource, onWarning: warn})
+		: await TargetWriter.open(
+				{
+					endpoint: preflight.targetMasters[0]!,
+					side: 'target',
+					name: 'keyferry-replay',
+					onRecopy: recopyOnSource,
+					onResync: resyncEverything,
+					onWarning: warn,
+					onInfo: (message) => emit(store, {type: 'info', message}),
+				},
+				{onError: replayErrorReporter(store)},
+			);
+	const closeWriter = () => writer.close();
+
+	setStage(store, 'capture', 'running', `starting MONITOR on ${preflight.sourceMasters.length} master(s)`);
 	try {
 		for (const master of preflight.sourceMasters) {
 			streams.push(await openMasterStream(master));
@@ -232,7 +254,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		}
 	}
 
-	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
+	const writerReconnecting = () => (writer instanceof TargetWriter ? writer.reconnecting : false);
+	const targetHealth = startTargetHealth(target, writerReconnecting, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
 	let sampler: Sampler | undefined;
 	/** discrepancies.jsonl in the state dir, opened at the first confirmed discrepancy. */
@@ -442,7 +465,7 @@ function waitUntil(check: () => boolean, register: (timer: NodeJS.Timeout) => vo
 	});
 }
 
-function startTargetHealth(target: Redis, report: (health: NodeHealth) => void): () => void {
+function startTargetHealth(target: Redis, reconnecting: () => boolean, report: (health: NodeHealth) => void): () => void {
 	const address = `${target.options.host}:${target.options.port}`;
 	const timer = setInterval(async () => {
 		try {
@@ -456,9 +479,10 @@ function startTargetHealth(target: Redis, report: (health: NodeHealth) => void):
 				maxmemory: infoNumber(info, 'maxmemory'),
 				evictedKeys: infoNumber(stats, 'evicted_keys'),
 				monitorBuffer: null,
+				reconnecting: reconnecting(),
 			});
 		} catch {
-			report({address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null});
+			report({address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null, reconnecting: true});
 		}
 	}, 2000);
 	timer.unref();
