@@ -172,34 +172,44 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			onFatal: failWith,
 		});
 		await capture.start();
+		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
+		const dbs = Object.entries(keyspace)
+			.filter(([, stats]) => stats.keys > 0)
+			.map(([db]) => Number(db));
+		const copier = await Copier.open({
+			endpoint,
+			dbs,
+			counters,
+			rate: options.copyRate,
+			startPaused: true,
+			logical: options.copyMode === 'logical',
+			onWarning: warn,
+			onInfo: (message) => emit(store, {type: 'info', message}),
+		});
+		copier.failed.catch((error: unknown) => failWith('copy-failed', `copy on ${address} stopped: ${describeError(error).message}`));
 		const guard = startSourceGuard({
 			endpoint,
 			monitorClientId: () => capture.clientId,
 			onWarning: warn,
 			onFatal: failWith,
 			onHealth: (health) => {
-				healthBySource.set(health.address, health);
+				healthBySource.set(health.address, {...health, reconnecting: health.latencyMs === null || !capture.stats.connected || copier.reconnecting});
 				store.setState({health: {...store.getState().health, source: [...healthBySource.values()]}});
 			},
 		});
-		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
-		const dbs = Object.entries(keyspace)
-			.filter(([, stats]) => stats.keys > 0)
-			.map(([db]) => Number(db));
-		const copier = await Copier.open({endpoint, dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		let lastCheckpoint = 0;
 		const recent = new RecentKeys();
 		const applier = new Applier({
 			recent,
 			reader: journal.reader(from),
-			markers: copier.markers,
 			ownAddresses: new Set(),
 			copier,
 			writer,
 			counters,
 			skewMs: report.clockSkewMs,
 			mapDb,
-			copying: () => copying,
+			// A rescan (a gap, a restarted target) is a copy too: keys may not be there yet.
+			copying: () => copying || !copier.scansDone,
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
 				warn('capture-gap', `capture on ${address} missed ${Math.round(toMs - fromMs)} ms (${reason}); re-copying every key of this master and sweeping keys deleted meanwhile`);
@@ -223,7 +233,11 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	function resyncMaster(address: string): void {
 		const stream = streams.find((candidate) => candidate.address === address);
 		if (!stream) return;
+		// A key written during the rescan that expires on the source before the scan reaches it is
+		// missed by both the scan and the sweep: re-copied when the rescan ends, as after the copy.
+		stream.applier.startCopy();
 		for (const db of stream.dbs) stream.copier.rescan(db);
+		void stream.copier.scansSettled().then(() => stream.applier.endCopy(stream.dbs));
 		void sweepMaster(address);
 	}
 

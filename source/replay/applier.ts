@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto';
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
 import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-read';
-import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead, SampleRead} from '../copy/marker-connection';
+import type {DumpRead, LogicalRead, MarkerConnection, MarkedRead, SampleRead, Voided} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
@@ -19,12 +19,11 @@ import type {Arg, ReplayWriter} from './writer';
 
 export interface ApplierOptions {
 	reader: JournalReader;
-	/** Marker connections of this master's copier, by the address the server shows for them. */
-	markers: MarkerConnection[];
 	/** Keys the application wrote lately, for the verifier's samples. */
 	recent?: RecentKeys;
 	/** Other keyferry connections on this master whose lines are not application traffic. */
 	ownAddresses: Set<string>;
+	/** Also knows its marker connections, by the address the server shows for them. */
 	copier: Copier;
 	writer: ReplayWriter;
 	counters: Counters;
@@ -53,7 +52,6 @@ interface OpenTransaction {
 }
 
 export class Applier {
-	private readonly markersByAddress: Map<string, MarkerConnection>;
 	private readonly blocked = new BlockedClients();
 	private readonly expiries = new ExpiryWatch();
 	/** Stream time (target clock, ms) of the line being applied. */
@@ -70,7 +68,6 @@ export class Applier {
 	private readonly loop: Promise<void>;
 
 	constructor(private readonly options: ApplierOptions) {
-		this.markersByAddress = new Map(options.markers.map((marker) => [marker.address, marker]));
 		this.loop = this.run();
 	}
 
@@ -113,7 +110,7 @@ export class Applier {
 			this.options.onWarning('malformed-line', `unreadable MONITOR line skipped (${entry.reason})`);
 			return;
 		}
-		const marker = this.markersByAddress.get(entry.client);
+		const marker = this.options.copier.markerAt(entry.client);
 		if (marker) {
 			await this.applyMarker(marker, entry);
 			return;
@@ -124,16 +121,22 @@ export class Applier {
 
 	/** Reads whose lines a gap may have swallowed are read again (DESIGN: "when in doubt, re-copy"). */
 	private resyncMarkers(): void {
-		for (const marker of this.markersByAddress.values()) {
-			const tag = Buffer.from(`keyferry:resync:${randomUUID()}`);
-			for (const read of marker.resync(tag)) {
-				if (read.kind === 'dump' || read.kind === 'logical') this.options.copier.recopy(read.db, [read.key]);
-			}
-		}
+		for (const marker of this.options.copier.markersInUse()) this.readAgain(marker.resync(Buffer.from(`keyferry:resync:${randomUUID()}`)));
 	}
 
+	/** Voided reads: copies are read again, barriers placed again; samples are dropped. */
+	private readonly readAgain = (voided: Voided): void => {
+		const {copier} = this.options;
+		for (const read of voided.reads) {
+			if (read.kind === 'dump' || read.kind === 'logical') copier.recopy(read.db, [read.key]);
+		}
+		for (const barrier of voided.barriers) copier.placeBarrier(barrier);
+	};
+
 	private async applyMarker(marker: MarkerConnection, line: MonitorCommand): Promise<void> {
-		if (marker.skipUntilSynced(line.args)) return;
+		// A connection given up for lost that still ran commands: what it read was voided already.
+		if (marker.retired) return;
+		if (marker.skipUntilSynced(line.args, this.readAgain)) return;
 		const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
 		const pending = marker.take(command);
 		if (!pending) {
@@ -237,8 +240,8 @@ export class Applier {
 			return;
 		}
 		if (source.type === 'changed' || source.type === 'unsupported') return;
-		// The target is knowingly behind on a key whose re-copy has not landed yet.
-		if (this.options.copier.isStale(read.db, read.key)) return;
+		// The target is knowingly behind on a key whose re-copy has not landed yet, or on every key during a rescan.
+		if (this.options.copier.isStale(read.db, read.key) || !this.options.copier.scansDone) return;
 		const sourceExpireAt = source.pttl >= 0 ? line.ts / 1000 + source.pttl + this.options.skewMs : null;
 		void this.options.writer.transaction(this.options.mapDb(read.db), snapshotCommands(read.key, read.type)).then((reply) => {
 			if (!Array.isArray(reply)) return;
@@ -405,6 +408,13 @@ export class Applier {
 			return;
 		}
 		for (const key of keys) this.touched.set(`${db}:${key.toString('latin1')}`, {db, key});
+	}
+
+	/** A rescan began (a gap, a restarted target): track written keys again until its endCopy. */
+	startCopy(): void {
+		if (this.touched) return;
+		this.touched = new Map();
+		this.touchedOverflow = false;
 	}
 
 	/**
