@@ -46,7 +46,7 @@ const remindEveryMs = 30_000;
 /** Retired marker connections remembered, so lines of a connection that outlived its loss are still recognised. */
 const maxRetired = 1000;
 /** A SCAN, TYPE or EXISTS batch unanswered this long: its connection is given up and replaced. */
-const commandTimeoutMs = 30_000;
+const commandTimeoutMs = 15_000;
 
 export class Copier {
 	private readonly scanQueue: number[];
@@ -235,8 +235,10 @@ export class Copier {
 			pipeline.select(db);
 			for (const key of keys) pipeline.exists(key);
 			results = (await pipeline.exec()) ?? [];
-			// A restarted source answers LOADING until its data is back: asking now would read every key as missing.
-			if (!results.some(([error]) => error && /^LOADING/.test(error.message)) || this.closed) break;
+			// No answer (a stuck connection, replaced) or LOADING (a restarted source before its data is
+			// back) is no answer about the key: asked again, never read as missing or as present.
+			if (!results.some(([error]) => error && (isTimeout(error) || /^LOADING/.test(error.message))) || this.closed) break;
+			this.replaceIfStuck(this.typeClient, results);
 			await delay(Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt, 16)));
 		}
 		return keys.map((_, index) => {
@@ -404,7 +406,7 @@ export class Copier {
 			} catch (error) {
 				// A source restarting (LOADING), a connection that stopped answering: the same step again after a pause.
 				if (this.closed) return;
-				if (isTimeout(error)) this.scanClient.disconnect(true);
+				this.replaceIfStuck(this.scanClient, [[error instanceof Error ? error : null, null]]);
 				if (failures++ === 0) this.warn('copy-retry', `copy on ${this.address} paused: ${describeError(error).message}; retrying`);
 				await this.sleep(Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(failures, 16)));
 			}
@@ -450,7 +452,14 @@ export class Copier {
 		pipeline.select(db);
 		for (const key of keys) pipeline.type(key);
 		const results = (await pipeline.exec()) ?? [];
+		this.replaceIfStuck(this.typeClient, results);
+		// An unknown type is read as 'none': the marked read then finds another type and the key is re-copied.
 		return results.slice(1).map(([error, type]) => (error ? 'none' : String(type)));
+	}
+
+	/** A command that timed out: its connection is replaced (ioredis resends what it still waits for). */
+	private replaceIfStuck(client: Redis, results: [Error | null, unknown][]): void {
+		if (results.some(([error]) => isTimeout(error))) client.disconnect(true);
 	}
 }
 
