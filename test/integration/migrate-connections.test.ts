@@ -178,6 +178,24 @@ describe('keyferry migrate through lost source connections', () => {
 		expect(await compareStandalone(source, target)).toEqual([]);
 	}, 180_000);
 
+	it('replaces source connections that stop answering while the source answers new ones', async () => {
+		const [source, target] = await pair();
+		const proxy = await startProxy(source.port);
+		proxies.push(proxy);
+		const run = await migrateThrough(source, target, {source: proxy.url}, async ({events}) => {
+			proxy.freeze('pass');
+			try {
+				await waitFor(async () => said(events, /^reconnected to the source/) && said(events, /^every db of .* was read again/), 'the silent connections to be replaced', 60_000);
+			} finally {
+				proxy.thaw();
+			}
+		});
+		expect(run.result.code, run.result.stderr).toBe(0);
+		expect(run.traffic.unexpectedErrors).toEqual([]);
+		expect(run.result.events.filter((event) => event.type === 'gap').length).toBeGreaterThan(0);
+		expect(await compareStandalone(source, target)).toEqual([]);
+	}, 180_000);
+
 	it('resyncs a source restarted with persistence: later writes arrive, deleted keys are swept', async () => {
 		const [, target] = await pair();
 		const source = await startStandalone({args: ['--appendonly', 'yes']});
