@@ -45,7 +45,11 @@ export function judgeSilence(facts: SilenceFacts, limits: SilenceLimits): Silenc
 	return now - probeSentAt > limits.probeTimeoutMs ? 'reprobe' : 'waiting';
 }
 
-export const defaultSilenceLimits: SilenceLimits = {probeAfterMs: 2000, deadAfterMs: 10_000, probeTimeoutMs: 5000};
+/**
+ * 20 s: longer than a server pausing writes for a failover (CLIENT PAUSE WRITE answers a PING
+ * but not the writes) usually takes; a false verdict costs a reconnection and re-copies, never data.
+ */
+export const defaultSilenceLimits: SilenceLimits = {probeAfterMs: 2000, deadAfterMs: 20_000, probeTimeoutMs: 5000};
 
 export interface LivenessWatchOptions {
 	endpoint: NodeEndpoint;
@@ -53,7 +57,7 @@ export interface LivenessWatchOptions {
 	/** Called once per silence: nothing answers, not even the probe, for `reportAfterMs`. */
 	onUnanswered(silentMs: number, pending: number): void;
 	limits?: SilenceLimits;
-	/** Silence reported through onUnanswered, default 10 s. */
+	/** Silence reported through onUnanswered, default 10 s (a probe that answers reports nothing: the verdict follows). */
 	reportAfterMs?: number;
 	/** Check period, default 500 ms. */
 	intervalMs?: number;
@@ -120,7 +124,8 @@ export class LivenessWatch {
 			}
 			if (verdict !== 'waiting') probe = true;
 			const reportAfter = this.options.reportAfterMs ?? 10_000;
-			if (entry.reported !== silentSince && now - silentSince! >= reportAfter) {
+			const probeAnswers = this.probeAnsweredAt !== null && this.probeAnsweredAt >= silentSince!;
+			if (!probeAnswers && entry.reported !== silentSince && now - silentSince! >= reportAfter) {
 				entry.reported = silentSince;
 				this.options.onUnanswered(now - silentSince!, connection.pending);
 			}

@@ -52,7 +52,7 @@ export class RespConnection {
 	private cause: unknown = null;
 	private closedByUs = false;
 	private readonly closeListeners: Array<(error: KeyferryError | null) => void> = [];
-	/** Last sign the connection moves: bytes received, or bytes the kernel took from us. */
+	/** Last sign the connection moves: bytes received, or a slice of a large value the kernel took from us. */
 	private lastProgressAt = Date.now();
 	/** When the oldest unanswered command was sent with nothing else pending. */
 	private busySince = 0;
@@ -136,8 +136,8 @@ export class RespConnection {
 	}
 
 	/**
-	 * Since when commands wait with nothing moving on the connection (no reply byte came, the
-	 * kernel took none of our bytes); null when nothing waits. See liveness.ts.
+	 * Since when commands wait with nothing moving on the connection (no reply byte came, no slice
+	 * of a large value left); null when nothing waits. See liveness.ts.
 	 */
 	get silentSince(): number | null {
 		if (this.failure || this.queue.length === this.head) return null;
@@ -228,13 +228,15 @@ export class RespConnection {
 		const segments = this.segments;
 		if (segments.length === 0 || this.failure) return;
 		this.segments = [];
+		// A large value is progress as the kernel takes it; small commands are judged by their replies.
+		const progress = (segment: Buffer) => (segment.length >= directSize ? this.progressed : undefined);
 		if (segments.length === 1) {
-			this.socket.write(segments[0]!, this.progressed);
+			this.socket.write(segments[0]!, progress(segments[0]!));
 			return;
 		}
 		// One writev instead of a write per segment.
 		this.socket.cork();
-		segments.forEach((segment, index) => this.socket.write(segment, segment.length >= directSize || index === segments.length - 1 ? this.progressed : undefined));
+		for (const segment of segments) this.socket.write(segment, progress(segment));
 		this.socket.uncork();
 	}
 

@@ -282,7 +282,8 @@ export class TargetWriter implements ReplayWriter {
 				`the ${reconnect.side} refused CLIENT KILL (${identity.killRefused}): writes the lost connection still held could run late; run verify after sync`,
 			);
 		}
-		const restarted = this.runId !== null && identity.runId !== null && identity.runId !== this.runId;
+		// A run_id that cannot be read cannot prove the target kept its data.
+		const restarted = this.runId === null || identity.runId === null || identity.runId !== this.runId;
 		this.clientId = identity.clientId;
 		this.runId = identity.runId ?? this.runId;
 		if (restarted) reconnect.onResync(`the ${reconnect.side} ${this.address} restarted (its run_id changed) and may have lost writes it had acknowledged`);

@@ -107,7 +107,7 @@ describe('keyferry migrate through lost target connections', () => {
 		const run = await migrateThrough(source, target, {target: proxy.url}, async ({events}) => {
 			// The connections carried now hang; new ones (the probe, the next writer) get through.
 			proxy.freeze('pass');
-			await waitFor(async () => said(events, /^reconnected to the target/), 'the writer to give up on the silent connection', 40_000);
+			await waitFor(async () => said(events, /^reconnected to the target/), 'the writer to give up on the silent connection', 60_000);
 			proxy.thaw();
 		});
 		expect(run.result.code, run.result.stderr).toBe(0);
