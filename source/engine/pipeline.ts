@@ -227,8 +227,9 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 
 	/**
 	 * What MONITOR did not show for one master (a gap, a restart, a lost target) is made right:
-	 * every key of its dbs is read again through fresh markers, and target keys it no longer has
-	 * are swept.
+	 * every key of its dbs is read again through fresh markers, then target keys it no longer has
+	 * are swept. The sweep waits for the rescan: a key the source still has when the sweep looks
+	 * could expire (unseen) before the rescan reaches it, and neither would remove it.
 	 */
 	function resyncMaster(address: string): void {
 		const stream = streams.find((candidate) => candidate.address === address);
@@ -237,8 +238,10 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		// missed by both the scan and the sweep: re-copied when the rescan ends, as after the copy.
 		stream.applier.startCopy();
 		for (const db of stream.dbs) stream.copier.rescan(db);
-		void stream.copier.scansSettled().then(() => stream.applier.endCopy(stream.dbs));
-		void sweepMaster(address);
+		void stream.copier.scansSettled().then(() => {
+			stream.applier.endCopy(stream.dbs);
+			return sweepMaster(address);
+		});
 	}
 
 	/**
