@@ -8,10 +8,10 @@
  *
  * A lost connection is replaced by a successor (a new address). Reads the lost one sent may still
  * show in the feed, or never: the successor first closes its predecessor on the server (CLIENT
- * KILL ID), then sends a unique ECHO; once the applier meets that ECHO, no line of the
+ * KILL), then sends a unique ECHO; once the applier meets that ECHO, no line of the
  * predecessor can follow, and its reads still unplaced are void (re-copied, barriers placed again).
  */
-import {parseClientInfo} from '../redis/client-info';
+import {killCommand, parseClientInfo, serverClient, type ServerClient} from '../redis/client-info';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {RespConnection, RespError} from '../redis/resp-connection';
 import {logicalFeedCommands, sendLogicalRead, type LogicalValue} from './logical-read';
@@ -85,7 +85,8 @@ export class MarkerConnection {
 	private constructor(
 		readonly connection: RespConnection,
 		readonly address: string,
-		readonly clientId: number | null,
+		/** For the successor's CLIENT KILL. */
+		readonly serverSide: ServerClient | null,
 	) {}
 
 	static async open(endpoint: NodeEndpoint): Promise<MarkerConnection> {
@@ -94,11 +95,9 @@ export class MarkerConnection {
 			// `addr` as the server prints it in MONITOR lines (ip:port, [ipv6]:port).
 			const info = await connection.send(['CLIENT', 'INFO']);
 			if (info instanceof RespError) throw info;
-			const fields = parseClientInfo(String(info));
-			const address = fields['addr'];
+			const address = parseClientInfo(String(info))['addr'];
 			if (!address) throw new Error('CLIENT INFO returned no addr');
-			const id = fields['id'] === undefined ? null : Number(fields['id']);
-			return new MarkerConnection(connection, address, id);
+			return new MarkerConnection(connection, address, serverClient(String(info)));
 		} catch (error) {
 			connection.close();
 			throw error;
@@ -112,12 +111,12 @@ export class MarkerConnection {
 	 * to close the predecessor, or null.
 	 */
 	async takeOver(predecessor: MarkerConnection, tag: Buffer): Promise<string | null> {
-		const kill = predecessor.clientId === null ? null : this.connection.send(['CLIENT', 'KILL', 'ID', predecessor.clientId]);
+		const kill = predecessor.serverSide === null ? null : this.connection.send(killCommand(predecessor.serverSide));
 		this.predecessor = predecessor;
 		this.syncTag = tag;
 		this.connection.write(['ECHO', tag]);
 		const killed = await kill?.catch(() => null);
-		return killed instanceof RespError && !/no such client/i.test(killed.message) ? killed.message.split('\n')[0]! : null;
+		return killed instanceof RespError ? killed.message.split('\n')[0]! : null;
 	}
 
 	get outstanding(): number {

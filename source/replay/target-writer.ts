@@ -9,7 +9,7 @@
  *   applier stops at `waitForRoom` once the bound is reached, so the wait is bounded);
  * - commands whose reply never came may or may not have run: they are not resent (INCR would run
  *   twice), what they could change is re-copied (lost-write.ts);
- * - the next connection first closes the lost one on the server (CLIENT KILL ID), so no write of
+ * - the next connection first closes the lost one on the server (CLIENT KILL), so no write of
  *   it still buffered somewhere can run after the writes that follow;
  * - a target whose run_id changed restarted: it lost whatever it had not persisted, so every key
  *   is read again (`onResync`).
@@ -17,6 +17,7 @@
  */
 import {KeyferryError} from '../errors';
 import type {Side} from '../redis/connect';
+import {killCommand, serverClient, type ServerClient} from '../redis/client-info';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {LivenessWatch} from '../redis/liveness';
 import {RespConnection, RespError, type RespCallback, type RespReply} from '../redis/resp-connection';
@@ -60,7 +61,8 @@ export class TargetWriter implements ReplayWriter {
 	private held: Held[] = [];
 	/** The db the first held command runs in. */
 	private heldDb = -1;
-	private clientId: number | null = null;
+	/** The current connection as the server knows it (CLIENT INFO), to close it there once lost. */
+	private serverSide: ServerClient | null = null;
 	private runId: string | null = null;
 	private downSince: number | null = null;
 	private attempt = 0;
@@ -103,7 +105,7 @@ export class TargetWriter implements ReplayWriter {
 			throw error;
 		}
 		const writer = new TargetWriter(connection, {...options, reconnect});
-		writer.clientId = identity.clientId;
+		writer.serverSide = identity.client;
 		writer.runId = identity.runId;
 		return writer;
 	}
@@ -256,7 +258,7 @@ export class TargetWriter implements ReplayWriter {
 		let identity: Identity;
 		try {
 			connection = await RespConnection.open(reconnect.endpoint, reconnect.side, reconnect.name);
-			identity = await readIdentity(connection, this.clientId);
+			identity = await readIdentity(connection, this.serverSide);
 		} catch (error) {
 			connection?.close();
 			if (this.closed) return;
@@ -284,9 +286,12 @@ export class TargetWriter implements ReplayWriter {
 		}
 		// A run_id that cannot be read cannot prove the target kept its data.
 		const restarted = this.runId === null || identity.runId === null || identity.runId !== this.runId;
-		this.clientId = identity.clientId;
+		if (restarted) {
+			const why = identity.runId === null || this.runId === null ? 'its run_id cannot be read, so it may have restarted' : 'restarted (its run_id changed)';
+			reconnect.onResync(`the ${reconnect.side} ${this.address} ${why} and may have lost writes it had acknowledged`);
+		}
+		this.serverSide = identity.client;
 		this.runId = identity.runId ?? this.runId;
-		if (restarted) reconnect.onResync(`the ${reconnect.side} ${this.address} restarted (its run_id changed) and may have lost writes it had acknowledged`);
 		const downMs = Date.now() - this.downSince!;
 		this.downSince = null;
 		const uncertain = this.uncertain;
@@ -305,7 +310,7 @@ export class TargetWriter implements ReplayWriter {
 	}
 }
 
-/** A command sent while the connection was down; `quiet` turns off when the target restarted. */
+/** A command sent while the connection was down; made `quiet` when the target turns out to have restarted. */
 interface Held {
 	command: Arg[];
 	quiet: boolean;
@@ -313,25 +318,28 @@ interface Held {
 }
 
 interface Identity {
-	clientId: number | null;
+	client: ServerClient | null;
 	runId: string | null;
 	/** Why CLIENT KILL was refused, when it was. */
 	killRefused: string | null;
 }
 
 /**
- * CLIENT ID (to close this connection on the server after a loss) and the server's run_id (a
- * restart changes it). With `kill`, first closes that lost connection on the server: nothing it
- * still holds can run after what this connection sends. "No such client" means already gone.
+ * This connection as the server knows it (to close it there after a loss) and the server's
+ * run_id (a restart changes it). With `kill`, first closes that lost connection on the server:
+ * nothing it still holds can run after what this connection sends.
  */
-async function readIdentity(connection: RespConnection, kill: number | null = null): Promise<Identity> {
-	const killed = kill === null ? null : connection.send(['CLIENT', 'KILL', 'ID', kill]);
-	const [id, info] = await Promise.all([connection.send(['CLIENT', 'ID']), connection.send(['INFO', 'server'])]);
+async function readIdentity(connection: RespConnection, kill: ServerClient | null = null): Promise<Identity> {
+	const killed = kill === null ? null : connection.send(killCommand(kill));
+	const [info, server] = await Promise.all([connection.send(['CLIENT', 'INFO']), connection.send(['INFO', 'server'])]);
 	const killReply = await killed;
-	const killRefused = killReply instanceof RespError && !/no such client/i.test(killReply.message) ? killReply.message.split('\n')[0]! : null;
 	return {
-		clientId: typeof id === 'number' ? id : null,
-		runId: typeof info === 'string' || Buffer.isBuffer(info) ? (/run_id:([0-9a-f]+)/.exec(String(info))?.[1] ?? null) : null,
-		killRefused,
+		client: isText(info) ? serverClient(String(info)) : null,
+		runId: isText(server) ? (/run_id:([0-9a-f]+)/.exec(String(server))?.[1] ?? null) : null,
+		killRefused: killReply instanceof RespError ? killReply.message.split('\n')[0]! : null,
 	};
+}
+
+function isText(reply: RespReply): boolean {
+	return typeof reply === 'string' || Buffer.isBuffer(reply);
 }

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {killCommand, serverClient} from '../../source/redis/client-info';
 import {judgeSilence, type SilenceFacts} from '../../source/redis/liveness';
 import {lostWrite} from '../../source/replay/lost-write';
 
@@ -50,5 +51,16 @@ describe('lostWrite', () => {
 		[['NOSUCHCOMMAND', 'x'], 'everything NOSUCHCOMMAND'],
 	] as const)('%j → %j', (command, expected) => {
 		expect(keys(lostWrite(0, [...command]))).toEqual(expected);
+	});
+});
+
+describe('serverClient and killCommand', () => {
+	it('closes exactly the lost connection: by id and address, since ids start again after a restart', () => {
+		const info = 'id=42 addr=127.0.0.1:50123 laddr=127.0.0.1:6379 fd=8 name=keyferry-marker age=3 idle=0 flags=N db=0\n';
+		const client = serverClient(info);
+		expect(client).toEqual({id: 42, addr: '127.0.0.1:50123'});
+		expect(killCommand(client!)).toEqual(['CLIENT', 'KILL', 'ID', '42', 'ADDR', '127.0.0.1:50123']);
+		expect(serverClient('id=7 addr=[::1]:6000 fd=1')).toEqual({id: 7, addr: '[::1]:6000'});
+		expect(serverClient('name=x')).toBeNull();
 	});
 });
