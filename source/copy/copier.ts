@@ -376,8 +376,13 @@ export class Copier {
 		let cursor = '0';
 		let failures = 0;
 		while (!this.closed) {
-			if (this.outstanding >= maxOutstanding || (this.markers.every((marker) => marker.lost) && !this.paused)) {
+			if (this.outstanding >= maxOutstanding) {
 				await this.sleep(5);
+				continue;
+			}
+			if (this.markers.every((marker) => marker.lost)) {
+				// Nothing can be read until a marker connection is back.
+				await this.sleep(100);
 				continue;
 			}
 			try {
@@ -397,11 +402,12 @@ export class Copier {
 				// Every time: a reconnected client may be in another db.
 				const [nextCursor, keys] = (await this.scanClient.pipeline().select(db).scanBuffer(cursor, 'COUNT', scanCount).exec().then(scanReply)) as [string, Buffer[]];
 				failures = 0;
-				cursor = String(nextCursor);
 				if (keys.length > 0) {
 					await this.limiter.take(keys.length);
 					await this.read(db, keys, false);
 				}
+				// Only once the keys are read: a failed step scans the same cursor again.
+				cursor = String(nextCursor);
 				if (cursor === '0') db = undefined;
 			} catch (error) {
 				// A source restarting (LOADING), a connection that stopped answering: the same step again after a pause.
@@ -430,7 +436,19 @@ export class Copier {
 	private async sendRecopies(): Promise<void> {
 		const batch = [...this.recopies];
 		this.recopies.clear();
-		for (const [db, keys] of batch) await this.read(db, [...keys.values()], true);
+		for (const [index, [db, keys]] of batch.entries()) {
+			try {
+				await this.read(db, [...keys.values()], true);
+			} catch (error) {
+				// Not read (every marker connection lost meanwhile): queued again, with what came since.
+				for (const [againDb, againKeys] of batch.slice(index)) {
+					const pending = this.recopies.get(againDb) ?? new Map<string, Buffer>();
+					for (const [id, key] of againKeys) pending.set(id, key);
+					this.recopies.set(againDb, pending);
+				}
+				throw error;
+			}
+		}
 	}
 
 	/** Marked reads of `keys`, one batch on one marker connection (it sends them in one write). */
