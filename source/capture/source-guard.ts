@@ -23,7 +23,8 @@ import {errorMessage} from './resp-handshake';
 
 export interface SourceHealth {
 	address: string;
-	latencyMs: number;
+	/** Null when the last poll failed (the source is unreachable or restarting). */
+	latencyMs: number | null;
 	usedMemory: number;
 	maxmemory: number;
 	evictedKeys: number;
@@ -90,6 +91,7 @@ export function startSourceGuard(options: SourceGuardOptions): {stop(): Promise<
 	let bufferWarned = false;
 	let clientListAllowed = true;
 	let lastErrorWarning = 0;
+	let lastHealth: SourceHealth = {address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null};
 
 	const poll = async () => {
 		const started = performance.now();
@@ -113,7 +115,8 @@ export function startSourceGuard(options: SourceGuardOptions): {stop(): Promise<
 		const usedMemory = infoNumber(info, 'used_memory');
 		const maxmemory = infoNumber(info, 'maxmemory');
 		const evictedKeys = infoNumber(info, 'evicted_keys');
-		options.onHealth({address, latencyMs, usedMemory, maxmemory, evictedKeys, monitorBuffer: buffer});
+		lastHealth = {address, latencyMs, usedMemory, maxmemory, evictedKeys, monitorBuffer: buffer};
+		options.onHealth(lastHealth);
 
 		if (lastEvicted !== null && evictedKeys > lastEvicted) unreportedEvictions += evictedKeys - lastEvicted;
 		lastEvicted = evictedKeys;
@@ -150,6 +153,7 @@ export function startSourceGuard(options: SourceGuardOptions): {stop(): Promise<
 		timer = setTimeout(() => {
 			running = poll()
 				.catch((error: unknown) => {
+					options.onHealth({...lastHealth, latencyMs: null});
 					const now = Date.now();
 					if (now - lastErrorWarning < errorWarningEveryMs) return;
 					lastErrorWarning = now;

@@ -5,8 +5,13 @@
  *
  * Commands that show up in the feed are queued in `pending` in send order; the applier takes the
  * head when it meets a line from this address. Replies may arrive before or after their line.
+ *
+ * A lost connection is replaced by a successor (a new address). Reads the lost one sent may still
+ * show in the feed, or never: the successor first closes its predecessor on the server (CLIENT
+ * KILL), then sends a unique ECHO; once the applier meets that ECHO, no line of the
+ * predecessor can follow, and its reads still unplaced are void (re-copied, barriers placed again).
  */
-import {parseClientInfo} from '../redis/client-info';
+import {killCommand, parseClientInfo, serverClient, type ServerClient} from '../redis/client-info';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {RespConnection, RespError} from '../redis/resp-connection';
 import {logicalFeedCommands, sendLogicalRead, type LogicalValue} from './logical-read';
@@ -75,6 +80,12 @@ let nudges = 0;
 /** Feed lines of marked reads whose first argument is not the key (XINFO STREAM key). */
 const keyless = new Set(['multi', 'exec', 'xinfo']);
 
+/** Reads a resync or a retirement voided: to re-copy, and barriers to place again on a live connection. */
+export interface Voided {
+	reads: Array<DumpRead | LogicalRead | SampleRead>;
+	barriers: BarrierRead[];
+}
+
 export class MarkerConnection {
 	readonly pending: PendingLine[] = [];
 	private head = 0;
@@ -82,10 +93,16 @@ export class MarkerConnection {
 	private nudging = false;
 	/** Set after a capture gap: this connection's lines are ignored until this ECHO shows. */
 	private syncTag: Buffer | null = null;
+	/** The lost connection this one replaced, until this one's first ECHO shows. */
+	private predecessor: MarkerConnection | null = null;
+	/** Voided for good: its lines (a connection that outlived its loss) are ignored. */
+	retired = false;
 
 	private constructor(
 		readonly connection: RespConnection,
 		readonly address: string,
+		/** For the successor's CLIENT KILL. */
+		readonly serverSide: ServerClient | null,
 	) {}
 
 	static async open(endpoint: NodeEndpoint): Promise<MarkerConnection> {
@@ -96,15 +113,35 @@ export class MarkerConnection {
 			if (info instanceof RespError) throw info;
 			const address = parseClientInfo(String(info))['addr'];
 			if (!address) throw new Error('CLIENT INFO returned no addr');
-			return new MarkerConnection(connection, address);
+			return new MarkerConnection(connection, address, serverClient(String(info)));
 		} catch (error) {
 			connection.close();
 			throw error;
 		}
 	}
 
+	/**
+	 * Takes over from a lost connection: closes it on the server, then sends the ECHO `tag` that
+	 * ends it (see the file comment). The caller must already recognise this connection's address,
+	 * or the ECHO's line could pass for application traffic. Resolves with why the server refused
+	 * to close the predecessor, or null.
+	 */
+	async takeOver(predecessor: MarkerConnection, tag: Buffer): Promise<string | null> {
+		const kill = predecessor.serverSide === null ? null : this.connection.send(killCommand(predecessor.serverSide));
+		this.predecessor = predecessor;
+		this.syncTag = tag;
+		this.connection.write(['ECHO', tag]);
+		const killed = await kill?.catch(() => null);
+		return killed instanceof RespError ? killed.message.split('\n')[0]! : null;
+	}
+
 	get outstanding(): number {
-		return this.pending.length - this.head;
+		return this.pending.length - this.head + (this.predecessor?.outstanding ?? 0);
+	}
+
+	/** The connection is gone: nothing more is sent on it (its successor takes over). */
+	get lost(): boolean {
+		return this.connection.ended;
 	}
 
 	private select(db: number): void {
@@ -125,7 +162,8 @@ export class MarkerConnection {
 	}
 
 	private nudge(): void {
-		if (this.nudging) return;
+		// A lost connection's reads are voided with it: its successor takes over.
+		if (this.nudging || this.lost) return;
 		this.nudging = true;
 		setImmediate(() => {
 			this.nudging = false;
@@ -178,39 +216,76 @@ export class MarkerConnection {
 	/** A unique ECHO: keyless, so any master runs it, and it shows in the feed like any command. */
 	barrier(tag: Buffer): Promise<void> {
 		return new Promise((resolve, reject) => {
-			this.track({kind: 'barrier', db: this.db, key: tag, passed: resolve}, ['echo']);
-			this.connection.write(['ECHO', tag], (error, reply) => {
-				if (error || reply instanceof RespError) reject(error ?? reply);
-			});
+			this.placeBarrier({kind: 'barrier', db: this.db, key: tag, passed: resolve}, reject);
+		});
+	}
+
+	/**
+	 * Sends a barrier's ECHO. A lost connection is not a failure: the line shows (the ECHO ran)
+	 * or the barrier is voided and placed again on the successor.
+	 */
+	placeBarrier(read: BarrierRead, reject: (error: unknown) => void = () => {}): void {
+		this.track(read, ['echo']);
+		this.connection.write(['ECHO', read.key], (error, reply) => {
+			if (!error && reply instanceof RespError) reject(reply);
 		});
 	}
 
 	/**
 	 * A capture gap: a read not placed yet may have run while MONITOR was down, so its line
 	 * never comes, and the lines that do come can no longer be matched in order. Every such read
-	 * is voided (returned, for the caller to re-copy) and a unique ECHO is sent; lines from this
-	 * connection are skipped until it shows. Barriers are placed again after it.
+	 * (and every one of a predecessor) is voided and returned, for the caller to re-copy; a
+	 * unique ECHO is sent and lines from this connection are skipped until it shows. Barriers
+	 * are placed again after it; a lost connection returns them, for another connection.
 	 */
-	resync(tag: Buffer): MarkedRead[] {
-		const voided = [...new Set(this.pending.slice(this.head).map((line) => line.read))];
-		this.pending.length = 0;
-		this.head = 0;
+	resync(tag: Buffer): Voided {
+		const voided = this.void();
+		if (this.lost) {
+			this.retired = true;
+			return voided;
+		}
 		this.syncTag = tag;
 		this.connection.write(['ECHO', tag]);
-		for (const read of voided) {
-			if (read.kind !== 'barrier') continue;
-			this.track(read, ['echo']);
-			this.connection.write(['ECHO', read.key]);
-		}
-		return voided.filter((read) => read.kind !== 'barrier');
+		for (const read of voided.barriers) this.placeBarrier(read);
+		return {reads: voided.reads, barriers: []};
 	}
 
-	/** While resyncing, consumes one of this connection's lines; false once in step again. */
-	skipUntilSynced(args: Buffer[]): boolean {
+	/**
+	 * While resyncing (or taking over), consumes one of this connection's lines; false once in
+	 * step again. The line that ends a takeover returns the predecessor's void reads in `voided`.
+	 */
+	skipUntilSynced(args: Buffer[], voided: (retired: Voided) => void): boolean {
 		if (!this.syncTag) return false;
 		const command = (args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
-		if (command === 'echo' && args[1]?.equals(this.syncTag)) this.syncTag = null;
+		if (command === 'echo' && args[1]?.equals(this.syncTag)) {
+			this.syncTag = null;
+			const predecessor = this.predecessor;
+			this.predecessor = null;
+			if (predecessor) {
+				predecessor.retired = true;
+				voided(predecessor.void());
+			}
+		}
 		return true;
+	}
+
+	/** Empties `pending` (this connection's and its predecessors'): every read in it will never be placed. */
+	private void(): Voided {
+		const reads = new Set(this.pending.slice(this.head).map((line) => line.read));
+		this.pending.length = 0;
+		this.head = 0;
+		const voided: Voided = {reads: [], barriers: []};
+		if (this.predecessor) {
+			const earlier = this.predecessor.void();
+			this.predecessor.retired = true;
+			voided.reads.push(...earlier.reads);
+			voided.barriers.push(...earlier.barriers);
+		}
+		for (const read of reads) {
+			if (read.kind === 'barrier') voided.barriers.push(read);
+			else voided.reads.push(read);
+		}
+		return voided;
 	}
 
 	/**
@@ -234,12 +309,6 @@ export class MarkerConnection {
 			this.head = 0;
 		}
 		return {line, voided};
-	}
-
-	/** A barrier whose ECHO never showed: sent again. */
-	replaceBarrier(read: BarrierRead): void {
-		this.track(read, ['echo']);
-		this.connection.write(['ECHO', read.key]);
 	}
 
 	close(): void {

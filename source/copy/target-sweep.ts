@@ -5,9 +5,9 @@
  * re-copied through a marker: its DUMP finds nothing and the applier deletes it at that exact
  * point of the stream, so a key created again meanwhile is copied instead of deleted.
  *
- * A key the source still has is left to the rescan that runs alongside: it is read through a
- * marker either before the sweep looks (the target holds it at that point and later writes
- * follow) or after.
+ * The sweep runs once the rescan has read every key (pipeline.ts resyncMaster): a key the source
+ * still has was read through a marker then (or is written after MONITOR came back), and a key
+ * that expired or vanished before the rescan reached it is the sweep's to delete.
  */
 import type Redis from 'ioredis';
 import {connectNode} from '../redis/connect';

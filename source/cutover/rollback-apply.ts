@@ -63,7 +63,6 @@ export class RollbackApply {
 		const knownDbs = new Set([0, ...options.keys.map((key) => key.db)]);
 		const applier = new Applier({
 			reader: options.reader,
-			markers: copier.markers,
 			ownAddresses: new Set(options.excludedClients),
 			copier,
 			writer,
@@ -127,6 +126,6 @@ export class RollbackApply {
 		this.applier.stop();
 		await this.applier.done.catch(() => {});
 		await this.copier.close();
-		this.writer.connection.close();
+		this.writer.close();
 	}
 }

@@ -24,7 +24,6 @@ import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {infoNumber, parseInfo} from '../redis/info';
 import {waitForReplica} from '../redis/replicas';
-import {RespConnection} from '../redis/resp-connection';
 import {Applier} from '../replay/applier';
 import {keySlot, slotCount} from '../replay/cluster-routing';
 import {ClusterWriter} from '../replay/cluster-writer';
@@ -129,7 +128,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		});
 	}
 
-	const target = await connectNode(preflight.targetMasters[0]!, 'target');
+	// Health polls: reconnects by itself, and fails a poll at once while the target is away.
+	const target = await connectNode(preflight.targetMasters[0]!, 'target', {retryStrategy: (times) => Math.min(times * 200, 5000), enableOfflineQueue: false});
 	const dbMap = options.dbMap;
 	/**
 	 * A resumed run also scans the source dbs feeding every target db that holds keys: a db the
@@ -159,10 +159,38 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		}
 		for (const [stream, streamKeys] of byStream) void recopyWhereHeld(stream.copier, sourceDbsOf(targetDb, stream.dbs, dbMap), streamKeys);
 	};
+	const streams: MasterStream[] = [];
+	const followingWaiters = new Set<string>();
+	const healthBySource = new Map<string, NodeHealth>();
+	let copying = true;
+	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
+	let forwardStopped = false;
+	/** The target may differ anywhere (it restarted): every master is read again and swept, once for a burst of causes. */
+	let resyncQueued = false;
+	const resyncEverything = (reason: string) => {
+		if (resyncQueued || forwardStopped) return;
+		resyncQueued = true;
+		warn('target-resync', `${reason}; re-copying every key and sweeping`);
+		setImmediate(() => {
+			resyncQueued = false;
+			for (const stream of streams) resyncMaster(stream);
+		});
+	};
 	const writer = report.target.cluster
 		? await openClusterWriter(preflight.targetMasters, {onError: replayErrorReporter(store), onCrossSlot: recopyOnSource, onWarning: warn})
-		: new TargetWriter(await RespConnection.open(preflight.targetMasters[0]!, 'target', 'keyferry-replay'), {onError: replayErrorReporter(store)});
-	const closeWriter = () => (writer instanceof ClusterWriter ? writer.close() : writer.connection.close());
+		: await TargetWriter.open(
+				{
+					endpoint: preflight.targetMasters[0]!,
+					side: 'target',
+					name: 'keyferry-replay',
+					onRecopy: recopyOnSource,
+					onResync: resyncEverything,
+					onWarning: warn,
+					onInfo: (message) => emit(store, {type: 'info', message}),
+				},
+				{onError: replayErrorReporter(store)},
+			);
+	const closeWriter = () => writer.close();
 
 	let cutover: CutoverStage | undefined;
 	/**
@@ -216,12 +244,6 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 
 	setStage(store, 'capture', 'running', `starting MONITOR on ${preflight.sourceMasters.length} master(s)`);
 	await progress.enter('capture');
-	const streams: MasterStream[] = [];
-	const followingWaiters = new Set<string>();
-	const healthBySource = new Map<string, NodeHealth>();
-	let copying = true;
-	/** After the cutover barrier nothing more flows from the source: the forward side is closed. */
-	let forwardStopped = false;
 	try {
 		for (const [index, master] of preflight.sourceMasters.entries()) {
 			streams.push(await openMasterStream(master, preflight.sourceReaders[index] ?? master));
@@ -250,21 +272,31 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 			onFatal: failWith,
 		});
 		await capture.start();
+		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
+		// A cluster has db 0 only, keys or not at preflight (a master found later: a failover, a new node).
+		const dbs = report.source.cluster ? [0] : [...new Set([...dbsWithKeys(keyspace), ...resumedTargetDbs])].sort((a, b) => a - b);
+		// A master found later is copied by source-topology.ts, once the stream it replaces is fenced.
+		const copier = await Copier.open({
+			endpoint,
+			dbs: later ? [] : dbs,
+			counters,
+			rate: options.copyRate,
+			startPaused: true,
+			logical: options.copyMode === 'logical',
+			onWarning: warn,
+			onInfo: (message) => emit(store, {type: 'info', message}),
+		});
+		copier.failed.catch((error: unknown) => failWith('copy-failed', `copy on ${address} stopped: ${describeError(error).message}`));
 		const guard = startSourceGuard({
 			endpoint,
 			monitorClientId: () => capture.clientId,
 			onWarning: warn,
 			onFatal: failWith,
 			onHealth: (health) => {
-				healthBySource.set(health.address, health);
+				healthBySource.set(health.address, {...health, reconnecting: health.latencyMs === null || !capture.stats.connected || copier.reconnecting});
 				store.setState({health: {...store.getState().health, source: [...healthBySource.values()]}});
 			},
 		});
-		const keyspace = report.source.nodes.find((node) => node.address === address)?.keyspace ?? {};
-		// A cluster has db 0 only, keys or not at preflight (a master found later: a failover, a new node).
-		const dbs = report.source.cluster ? [0] : [...new Set([...dbsWithKeys(keyspace), ...resumedTargetDbs])].sort((a, b) => a - b);
-		// A master found later is copied by source-topology.ts, once the stream it replaces is fenced.
-		const copier = await Copier.open({endpoint, dbs: later ? [] : dbs, counters, rate: options.copyRate, startPaused: true, logical: options.copyMode === 'logical'});
 		const keepOnTarget = (db: number, key: Buffer) => {
 			const keep = targetWrites?.has(mapDb(db), key) ?? false;
 			if (keep) keptOnTarget++;
@@ -275,14 +307,14 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		const applier = new Applier({
 			recent,
 			reader: journal.reader(from),
-			markers: copier.markers,
 			ownAddresses: new Set(),
 			copier,
 			writer,
 			counters,
 			skewMs: report.clockSkewMs,
 			mapDb,
-			copying: () => copying,
+			// A rescan (a gap, a restarted target) is a copy too: keys may not be there yet.
+			copying: () => copying || !copier.scansDone,
 			keepOnTarget,
 			onWarning: warn,
 			onGap: (fromMs, toMs, reason) => {
@@ -313,13 +345,20 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 
 	/**
 	 * What MONITOR did not show for one master (a gap, a restart, a lost target) is made right:
-	 * every key of its dbs is read again through fresh markers, and target keys it no longer has
-	 * are swept.
+	 * every key of its dbs is read again through fresh markers, then target keys it no longer has
+	 * are swept. The sweep waits for the rescan: a key the source still has when the sweep looks
+	 * could expire (unseen) before the rescan reaches it, and neither would remove it.
 	 */
 	function resyncMaster(stream: MasterStream): void {
 		if (stream.retired) return;
+		// A key written during the rescan that expires on the source before the scan reaches it is
+		// missed by both the scan and the sweep: re-copied when the rescan ends, as after the copy.
+		stream.applier.startCopy();
 		for (const db of stream.dbs) stream.copier.rescan(db);
-		void sweepMaster(stream);
+		void stream.copier.scansSettled().then(() => {
+			stream.applier.endCopy(stream.dbs);
+			return sweepMaster(stream);
+		});
 	}
 
 	/**
@@ -433,7 +472,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	topology.start();
 	topologyKnown();
 
-	const targetHealth = startTargetHealth(target, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
+	const writerReconnecting = () => (writer instanceof TargetWriter ? writer.reconnecting : false);
+	const targetHealth = startTargetHealth(target, writerReconnecting, (health) => store.setState({health: {...store.getState().health, target: [health]}}));
 	const timers: NodeJS.Timeout[] = [];
 	let sampler: Sampler | undefined;
 	/** discrepancies.jsonl in the state dir, opened at the first confirmed discrepancy. */
@@ -673,7 +713,7 @@ function waitUntil(check: () => boolean, register: (timer: NodeJS.Timeout) => vo
 	});
 }
 
-function startTargetHealth(target: Redis, report: (health: NodeHealth) => void): () => void {
+function startTargetHealth(target: Redis, reconnecting: () => boolean, report: (health: NodeHealth) => void): () => void {
 	const address = `${target.options.host}:${target.options.port}`;
 	const timer = setInterval(async () => {
 		try {
@@ -687,9 +727,10 @@ function startTargetHealth(target: Redis, report: (health: NodeHealth) => void):
 				maxmemory: infoNumber(info, 'maxmemory'),
 				evictedKeys: infoNumber(stats, 'evicted_keys'),
 				monitorBuffer: null,
+				reconnecting: reconnecting(),
 			});
 		} catch {
-			report({address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null});
+			report({address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null, reconnecting: true});
 		}
 	}, 2000);
 	timer.unref();

@@ -22,6 +22,8 @@ export interface NodeHealth {
 	evictedKeys: number;
 	/** Output buffer of keyferry's MONITOR client on this node, bytes (source masters only). */
 	monitorBuffer: number | null;
+	/** A connection of keyferry's to this node is lost and being re-established. */
+	reconnecting?: boolean;
 }
 
 /** Operator actions. The engine installs real handlers; until then they do nothing. */

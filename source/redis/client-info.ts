@@ -17,3 +17,23 @@ export async function serverSideAddress(client: Redis): Promise<string> {
 	if (!addr) throw new Error('CLIENT INFO returned no addr');
 	return addr;
 }
+
+/** One connection as the server knows it: enough to close exactly that one later. */
+export interface ServerClient {
+	id: number;
+	addr: string;
+}
+
+export function serverClient(info: string): ServerClient | null {
+	const fields = parseClientInfo(info);
+	const id = Number(fields['id']);
+	return Number.isInteger(id) && fields['addr'] ? {id, addr: fields['addr']} : null;
+}
+
+/**
+ * CLIENT KILL of exactly that connection: by id and address, because ids start again at 1 when
+ * the server restarts and must never close another client's connection. Replies how many closed.
+ */
+export function killCommand(client: ServerClient): string[] {
+	return ['CLIENT', 'KILL', 'ID', String(client.id), 'ADDR', client.addr];
+}

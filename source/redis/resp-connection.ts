@@ -27,6 +27,7 @@ const connectTimeoutMs = 5000;
 const slabSize = 64 * 1024;
 /** Arguments at least this large are written as they are instead of copied. */
 const directSize = 16 * 1024;
+const progressSlice = 1024 * 1024;
 /** Replies to AUTH that ioredis ignores too: a password given to a server that needs none. */
 const noPasswordConfigured = /without any password configured|no password is set/i;
 const lostReasons: Record<string, string> = {
@@ -51,6 +52,10 @@ export class RespConnection {
 	private cause: unknown = null;
 	private closedByUs = false;
 	private readonly closeListeners: Array<(error: KeyferryError | null) => void> = [];
+	/** Last sign the connection moves: bytes received, or a slice of a large value the kernel took from us. */
+	private lastProgressAt = Date.now();
+	/** When the oldest unanswered command was sent with nothing else pending. */
+	private busySince = 0;
 
 	private constructor(
 		private readonly socket: Socket,
@@ -119,6 +124,7 @@ export class RespConnection {
 			return;
 		}
 		this.encode(args);
+		if (this.queue.length === this.head) this.busySince = Date.now();
 		this.queue.push(callback);
 		if (!this.flushScheduled) {
 			this.flushScheduled = true;
@@ -131,10 +137,29 @@ export class RespConnection {
 		return this.queue.length - this.head;
 	}
 
+	/**
+	 * Since when commands wait with nothing moving on the connection (no reply byte came, no slice
+	 * of a large value left); null when nothing waits. See liveness.ts.
+	 */
+	get silentSince(): number | null {
+		if (this.failure || this.queue.length === this.head) return null;
+		return Math.max(this.lastProgressAt, this.busySince);
+	}
+
+	/** True once the connection ended (lost or closed). */
+	get ended(): boolean {
+		return this.failure !== null;
+	}
+
 	/** Called once when the connection ends: with the error when it was lost, null after close(). */
 	onClose(listener: (error: KeyferryError | null) => void): void {
 		if (this.failure) queueMicrotask(() => listener(this.closedByUs ? null : this.failure));
 		else this.closeListeners.push(listener);
+	}
+
+	/** Declares the connection lost (it stopped answering): like a reset, listeners get the error. */
+	fail(reason: string): void {
+		this.lose(new Error(reason));
 	}
 
 	/** Closes at once; commands not answered yet reject with 'connection-lost'. */
@@ -166,6 +191,7 @@ export class RespConnection {
 	}
 
 	private readonly onData = (chunk: Buffer): void => {
+		this.lastProgressAt = Date.now();
 		try {
 			this.parser.feed(chunk);
 		} catch (error) {
@@ -189,6 +215,11 @@ export class RespConnection {
 		callback?.(null, reply);
 	};
 
+	/** The kernel took a write: a large payload still uploading is progress, not silence. */
+	private readonly progressed = (): void => {
+		this.lastProgressAt = Date.now();
+	};
+
 	private readonly flushTick = (): void => {
 		this.flushScheduled = false;
 		this.flush();
@@ -199,13 +230,15 @@ export class RespConnection {
 		const segments = this.segments;
 		if (segments.length === 0 || this.failure) return;
 		this.segments = [];
+		// A large value is progress as the kernel takes it; small commands are judged by their replies.
+		const progress = (segment: Buffer) => (segment.length >= directSize ? this.progressed : undefined);
 		if (segments.length === 1) {
-			this.socket.write(segments[0]!);
+			this.socket.write(segments[0]!, progress(segments[0]!));
 			return;
 		}
 		// One writev instead of a write per segment.
 		this.socket.cork();
-		for (const segment of segments) this.socket.write(segment);
+		for (const segment of segments) this.socket.write(segment, progress(segment));
 		this.socket.uncork();
 	}
 
@@ -249,7 +282,8 @@ export class RespConnection {
 				if (arg.length >= directSize) {
 					this.outEnd = pos;
 					this.commit();
-					this.segments.push(arg);
+					// In slices, so each one the kernel takes shows as progress while a large value uploads.
+					for (let at = 0; at < arg.length; at += progressSlice) this.segments.push(arg.subarray(at, at + progressSlice));
 				} else {
 					out.set(arg, pos);
 					pos += arg.length;

@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto';
 import type {JournalReader, JournalRecord} from '../capture/journal';
 import type {MonitorCommand} from '../capture/monitor-parser';
 import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-read';
-import {unmarkedCommands, type DumpRead, type LogicalRead, type MarkerConnection, type MarkedRead, type SampleRead} from '../copy/marker-connection';
+import {unmarkedCommands, type DumpRead, type LogicalRead, type MarkerConnection, type MarkedRead, type SampleRead, type Voided} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
 import {BlockedClients} from './blocked-clients';
@@ -19,12 +19,11 @@ import type {Arg, ReplayWriter} from './writer';
 
 export interface ApplierOptions {
 	reader: JournalReader;
-	/** Marker connections of this master's copier, by the address the server shows for them. */
-	markers: MarkerConnection[];
 	/** Keys the application wrote lately, for the verifier's samples. */
 	recent?: RecentKeys;
 	/** Other keyferry connections on this master whose lines are not application traffic. */
 	ownAddresses: Set<string>;
+	/** Also knows its marker connections, by the address the server shows for them. */
 	copier: Copier;
 	writer: ReplayWriter;
 	counters: Counters;
@@ -55,7 +54,6 @@ interface OpenTransaction {
 }
 
 export class Applier {
-	private readonly markersByAddress: Map<string, MarkerConnection>;
 	private readonly blocked = new BlockedClients();
 	private readonly expiries = new ExpiryWatch();
 	/** Stream time (target clock, ms) of the line being applied. */
@@ -72,7 +70,6 @@ export class Applier {
 	private readonly loop: Promise<void>;
 
 	constructor(private readonly options: ApplierOptions) {
-		this.markersByAddress = new Map(options.markers.map((marker) => [marker.address, marker]));
 		this.loop = this.run();
 	}
 
@@ -126,7 +123,7 @@ export class Applier {
 			this.options.onWarning('malformed-line', `unreadable MONITOR line skipped (${entry.reason})`);
 			return;
 		}
-		const marker = this.markersByAddress.get(entry.client);
+		const marker = this.options.copier.markerAt(entry.client);
 		if (marker) {
 			await this.applyMarker(marker, entry);
 			return;
@@ -137,23 +134,29 @@ export class Applier {
 
 	/** Reads whose lines a gap may have swallowed are read again (DESIGN: "when in doubt, re-copy"). */
 	private resyncMarkers(): void {
-		for (const marker of this.markersByAddress.values()) {
-			const tag = Buffer.from(`keyferry:resync:${randomUUID()}`);
-			for (const read of marker.resync(tag)) {
-				if (read.kind === 'dump' || read.kind === 'logical') this.options.copier.recopy(read.db, [read.key]);
-			}
-		}
+		for (const marker of this.options.copier.markersInUse()) this.readAgain(marker.resync(Buffer.from(`keyferry:resync:${randomUUID()}`)));
 	}
 
+	/** Voided reads: copies are read again, barriers placed again; samples are dropped. */
+	private readonly readAgain = (voided: Voided): void => {
+		const {copier} = this.options;
+		for (const read of voided.reads) {
+			if (read.kind === 'dump' || read.kind === 'logical') copier.recopy(read.db, [read.key]);
+		}
+		for (const barrier of voided.barriers) copier.placeBarrier(barrier);
+	};
+
 	private async applyMarker(marker: MarkerConnection, line: MonitorCommand): Promise<void> {
-		if (marker.skipUntilSynced(line.args)) return;
+		// A connection given up for lost that still ran commands: what it read was voided already.
+		if (marker.retired) return;
+		if (marker.skipUntilSynced(line.args, this.readAgain)) return;
 		const taken = marker.take(line.args);
 		if (!taken) {
 			const command = (line.args[0] ?? Buffer.alloc(0)).toString('latin1').toLowerCase();
 			if (!unmarkedCommands.has(command)) this.options.onWarning('marker-mismatch', `unexpected ${command} from keyferry's own connection`);
 			return;
 		}
-		for (const read of taken.voided) this.readAgain(marker, read);
+		for (const read of taken.voided) this.readRefused(read);
 		if (taken.line.first) await this.placeRead(taken.line.read, line);
 	}
 
@@ -162,8 +165,8 @@ export class Applier {
 	 * has no place in the stream: a barrier is placed again, a copy is read again (through
 	 * `onRefused`, which knows which master serves the key now), a sample is dropped.
 	 */
-	private readAgain(marker: MarkerConnection, read: MarkedRead): void {
-		if (read.kind === 'barrier') marker.replaceBarrier(read);
+	private readRefused(read: MarkedRead): void {
+		if (read.kind === 'barrier') this.options.copier.placeBarrier(read);
 		else if (read.kind === 'dump' || read.kind === 'logical') (this.options.onRefused ?? ((db, keys) => this.options.copier.recopy(db, keys)))(read.db, [read.key]);
 	}
 
@@ -269,8 +272,8 @@ export class Applier {
 			return;
 		}
 		if (source.type === 'changed' || source.type === 'unsupported') return;
-		// The target is knowingly behind on a key whose re-copy has not landed yet.
-		if (this.options.copier.isStale(read.db, read.key)) return;
+		// The target is knowingly behind on a key whose re-copy has not landed yet, or on every key during a rescan.
+		if (this.options.copier.isStale(read.db, read.key) || !this.options.copier.scansDone) return;
 		const sourceExpireAt = source.pttl >= 0 ? line.ts / 1000 + source.pttl + this.options.skewMs : null;
 		void this.options.writer.transaction(this.options.mapDb(read.db), snapshotCommands(read.key, read.type)).then((reply) => {
 			if (!Array.isArray(reply)) return;
@@ -322,16 +325,20 @@ export class Applier {
 			return;
 		}
 		const commands: Arg[][] = [];
+		const risky: Array<{keys: Buffer[]; riskFrom: number}> = [];
 		for (const {line, plan} of planned) {
 			if (plan.action === 'apply') {
 				commands.push(plan.args);
 				this.lineMs = line.ts / 1000 + this.options.skewMs;
-				this.afterWrite(db, plan.keys, plan.args);
+				const riskFrom = this.afterWrite(db, plan.keys, plan.args);
+				if (riskFrom !== null) risky.push({keys: plan.keys, riskFrom});
 			} else if (plan.action !== 'drop') {
 				this.applyPlan(line.db, plan, line, true);
 			}
 		}
-		if (commands.length > 0) void this.options.writer.transaction(this.options.mapDb(db), commands);
+		if (commands.length === 0) return;
+		const landed = this.options.writer.transaction(this.options.mapDb(db), commands);
+		for (const {keys, riskFrom} of risky) this.recopyIfLate(landed, db, keys, riskFrom);
 	}
 
 	private applyPlan(db: number, plan: Plan, line: MonitorCommand, inTransaction: boolean): void {
@@ -341,11 +348,13 @@ export class Applier {
 			case 'drop':
 			case 'transaction':
 				return;
-			case 'apply':
+			case 'apply': {
 				// A key not copied yet (or with a re-copy pending) may make the command fail on the target; its copy makes it right.
-				void writer.send(target, plan.args, this.options.copying() || plan.keys.some((key) => copier.isStale(db, key)));
-				this.afterWrite(db, plan.keys, plan.args);
+				const landed = writer.send(target, plan.args, this.options.copying() || plan.keys.some((key) => copier.isStale(db, key)));
+				const riskFrom = this.afterWrite(db, plan.keys, plan.args);
+				if (riskFrom !== null) this.recopyIfLate(landed, db, plan.keys, riskFrom);
 				return;
+			}
 			case 'recopy':
 				if (plan.keys === null) {
 					void this.recopyUnknown(db, line.args);
@@ -379,9 +388,10 @@ export class Applier {
 			case 'copy': {
 				const toDb = plan.toDb ?? db;
 				const args = plan.toDb === null ? plan.args : rewriteCopyDb(plan.args, this.options.mapDb(plan.toDb));
-				void writer.send(target, args);
+				const landed = writer.send(target, args);
 				if (this.options.copying() || copier.isStale(db, plan.from) || copier.isStale(toDb, plan.to)) copier.recopy(toDb, [plan.to]);
-				this.afterWrite(toDb, [plan.to]);
+				const riskFrom = this.afterWrite(toDb, [plan.to]);
+				if (riskFrom !== null) this.recopyIfLate(landed, toDb, [plan.to], riskFrom);
 				return;
 			}
 			case 'migrate':
@@ -395,19 +405,32 @@ export class Applier {
 	 * After a write: a multi-key command is only as right as the keys it read, so while any of
 	 * them may be missing or stale on the target (during the copy, or with a re-copy pending) its
 	 * keys are re-copied. So is a key written while alive on the source that the target may have
-	 * expired already (replay runs behind), and a key a blocked client waits on.
+	 * expired already (replay runs behind), and a key a blocked client waits on. Returns the
+	 * target time from which the write is at risk if it lands that late (see recopyIfLate).
 	 */
-	private afterWrite(db: number, keys: Buffer[], args?: Arg[]): void {
+	private afterWrite(db: number, keys: Buffer[], args?: Arg[]): number | null {
 		const {copier} = this.options;
 		const now = this.targetNow();
+		let riskFrom: number | null = null;
 		if (keys.length > 1 && (this.options.copying() || keys.some((key) => copier.isStale(db, key)))) copier.recopy(db, keys);
 		else if (this.expiries.atRisk(db, keys, this.lineMs, now)) copier.recopy(db, keys);
+		else riskFrom = this.expiries.riskFrom(db, keys, this.lineMs);
 		if (this.touched) this.touch(db, keys);
 		if (keys[0]) this.options.recent?.add(db, keys[0]);
 		const expireAt = args ? writtenExpiry(args) : null;
 		if (expireAt !== null && keys[0]) this.expiries.record(db, keys[0], expireAt, now);
-		if (this.blocked.size === 0) return;
-		for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+		if (this.blocked.size > 0) for (const watch of this.blocked.affected(db, keys)) this.options.copier.recopy(watch.db, [...watch.keys, ...keys]);
+		return riskFrom;
+	}
+
+	/**
+	 * A write sent in time may still land after the key expired on the target (a paused target,
+	 * a connection being re-established): judged again when its reply comes.
+	 */
+	private recopyIfLate(landed: Promise<unknown>, db: number, keys: Buffer[], riskFrom: number): void {
+		void landed.then(() => {
+			if (this.targetNow() >= riskFrom) this.options.copier.recopy(db, keys);
+		});
 	}
 
 	private touch(db: number, keys: Buffer[]): void {
@@ -417,6 +440,13 @@ export class Applier {
 			return;
 		}
 		for (const key of keys) this.touched.set(`${db}:${key.toString('latin1')}`, {db, key});
+	}
+
+	/** A rescan began (a gap, a restarted target): track written keys again until its endCopy. */
+	startCopy(): void {
+		if (this.touched) return;
+		this.touched = new Map();
+		this.touchedOverflow = false;
 	}
 
 	/**

@@ -18,9 +18,11 @@
  */
 import type Redis from 'ioredis';
 import {KeyferryError} from '../errors';
+import {killCommand, serverClient, type ServerClient} from '../redis/client-info';
 import {connectNode} from '../redis/connect';
 import {corked} from '../redis/corked';
 import {endpointAddress, withAddress, type NodeEndpoint} from '../redis/endpoint';
+import {defaultSilenceLimits} from '../redis/liveness';
 import {readClusterShards} from '../redis/topology';
 import {AckedWrites} from './acked-writes';
 import {routeCommand, routeTransaction, slotCount} from './cluster-routing';
@@ -53,6 +55,10 @@ class NodeLink {
 	/** Last reply, or when `outstanding` last went up from 0. */
 	lastActivity = 0;
 	stallReported = false;
+	/** A probe of the master on a fresh connection is under way. */
+	probing = false;
+	/** The current (or last) connection as the server knows it: the next one closes it there first. */
+	serverSide: ServerClient | null = null;
 	readonly address: string;
 
 	constructor(
@@ -103,6 +109,11 @@ const reconnectDelayMs = 250;
 const slowRecoveryMs = 5000;
 /** A master with commands in flight and no reply for this long is looked at. */
 const stallMs = 15_000;
+/**
+ * No reply for this long while the master answers a probe on a fresh connection: the connection
+ * is given up (half-open) and what it never answered is re-copied (liveness.ts explains 20 s).
+ */
+const deadMs = defaultSilenceLimits.deadAfterMs;
 const maxAckedEntries = 200_000;
 
 export class ClusterWriter implements ReplayWriter {
@@ -511,10 +522,14 @@ export class ClusterWriter implements ReplayWriter {
 		link.status = 'connecting';
 		link.lastAttempt = Date.now();
 		link.connecting = connectNode(withAddress(this.template, link.host, link.port), 'target').then(
-			(client) => {
+			async (client) => {
+				link.serverSide = await closePrevious(client, link.serverSide, (refused) =>
+					this.warnOnce('target-client-kill', `target master ${link.address} refused CLIENT KILL (${refused}): writes a lost connection still held could run late; run verify after sync`),
+				);
 				link.connecting = null;
-				if (this.closed) {
+				if (this.closed || client.status !== 'ready') {
 					client.disconnect();
+					if (!this.closed) link.status = 'dead';
 					return;
 				}
 				link.client = client;
@@ -608,24 +623,71 @@ export class ClusterWriter implements ReplayWriter {
 		for (const link of new Set(this.links.values())) void this.connect(link);
 	}
 
-	/** A master with commands in flight that stopped answering (a host gone without closing the connection). */
+	/**
+	 * A master with commands in flight that stopped answering (a host gone without closing the
+	 * connection, a half-open connection): reported, and given up when it is no longer a master or
+	 * when it answers a probe on a fresh connection but not this one.
+	 */
 	private checkStalls(): void {
 		const now = Date.now();
 		for (const link of new Set(this.links.values())) {
-			if (!link.ready || link.outstanding === 0 || link.stallReported || now - link.lastActivity < stallMs) continue;
-			link.stallReported = true;
-			this.options.onWarning?.('target-stalled', `target master ${link.address} has not answered for ${Math.round((now - link.lastActivity) / 1000)} s with ${link.outstanding} command(s) in flight`);
-			void this.refresh().then(() => {
-				// No longer a master: give up on it; what it never answered is re-copied.
-				if (link.ready && !this.owner.includes(link)) link.client!.disconnect();
-			});
+			if (!link.ready || link.outstanding === 0 || now - link.lastActivity < stallMs) continue;
+			if (!link.stallReported) {
+				link.stallReported = true;
+				this.options.onWarning?.('target-stalled', `target master ${link.address} has not answered for ${Math.round((now - link.lastActivity) / 1000)} s with ${link.outstanding} command(s) in flight`);
+				void this.refresh().then(() => {
+					// No longer a master: give up on it; what it never answered is re-copied.
+					if (link.ready && !this.owner.includes(link)) link.client!.disconnect();
+				});
+			}
+			if (now - link.lastActivity >= deadMs && !link.probing) void this.probeStalled(link);
 		}
+	}
+
+	private async probeStalled(link: NodeLink): Promise<void> {
+		link.probing = true;
+		const client = link.client;
+		const silentSince = link.lastActivity;
+		try {
+			const probe = await connectNode(withAddress(this.template, link.host, link.port), 'target');
+			probe.disconnect();
+		} catch {
+			// Nothing answers: the master is down or unreachable, not this connection alone; keep waiting.
+			return;
+		} finally {
+			link.probing = false;
+		}
+		if (link.client !== client || link.lastActivity !== silentSince || link.outstanding === 0 || this.closed) return;
+		this.options.onWarning?.('target-stalled', `target master ${link.address} answers a new connection but not keyferry's for ${Math.round((Date.now() - silentSince) / 1000)} s: giving that connection up`);
+		// At once: a polite disconnect waits for the silent peer to close first.
+		client?.disconnect();
+		client?.stream.destroy();
 	}
 
 	private warnOnce(code: string, message: string): void {
 		if (this.reported.has(code)) return;
 		this.reported.add(code);
 		this.options.onWarning?.(code, message);
+	}
+}
+
+/**
+ * A new connection to a master, as the server knows it, after closing the previous one there
+ * (CLIENT KILL): whatever that lost connection still held cannot run after what the new one sends.
+ */
+async function closePrevious(client: Redis, previous: ServerClient | null, onRefused: (reason: string) => void): Promise<ServerClient | null> {
+	if (previous !== null) {
+		try {
+			await client.call(...(killCommand(previous) as [string, ...string[]]));
+		} catch (error) {
+			onRefused((error instanceof Error ? error.message : String(error)).split('\n')[0]!);
+		}
+	}
+	try {
+		return serverClient(String(await client.call('CLIENT', 'INFO')));
+	} catch {
+		// Not allowed, or the connection is already gone (the caller sees it): no later kill.
+		return null;
 	}
 }
 

@@ -43,6 +43,23 @@ export class ExpiryWatch {
 		return false;
 	}
 
+	/**
+	 * The target time from which a write at stream time `lineMs` to one of `keys` is at risk when
+	 * it lands (the source had the key alive, the target will have expired it); null when none of
+	 * them has a tracked expiry ahead of the line. A write can land long after it was sent (a
+	 * paused or unreachable target): its reply tells.
+	 */
+	riskFrom(db: number, keys: Buffer[], lineMs: number): number | null {
+		if (this.expiries.size === 0) return null;
+		let earliest: number | null = null;
+		for (const key of keys) {
+			const expireAt = this.expiries.get(keyId(db, key));
+			if (expireAt === undefined || lineMs >= expireAt) continue;
+			earliest = Math.min(earliest ?? Infinity, expireAt - marginMs);
+		}
+		return earliest;
+	}
+
 	/** Forget expiries the stream has passed by more than the margin: both sides see the key expired. */
 	prune(lineMs: number): void {
 		if (lineMs - this.lastPrune < 1000) return;

@@ -161,7 +161,10 @@ export class Sampler {
 		if (state.master.skip?.(key)) return;
 		const type = await this.smallKeyType(state, db, key);
 		if (type === null || this.stopped) return;
-		const marker = state.master.markers[state.next++ % state.master.markers.length]!;
+		const markers = state.master.markers.filter((candidate) => !candidate.lost);
+		// Every connection to the source is being re-established: no sample now.
+		if (markers.length === 0) return;
+		const marker = markers[state.next++ % markers.length]!;
 		marker.sample(db, key, type, (source, target, sourceExpireAt, targetExpireAt) => {
 			this.judge(state, db, key, recheck, {source, target, sourceExpireAt, targetExpireAt});
 		});

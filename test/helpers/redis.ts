@@ -15,9 +15,15 @@ export interface TestServer {
 	port: number;
 	url: string;
 	dir: string;
-	process: ChildProcess;
+	/** The running redis-server (a new one after restart()). */
+	readonly process: ChildProcess;
 	/** A fresh ioredis client to this server; closed by stop(). */
 	client(): Redis;
+	/**
+	 * Stops the server (SIGTERM: a clean shutdown, which writes the AOF when `--appendonly yes`;
+	 * SIGKILL: a crash), waits `downMs`, and starts it again on the same port and directory.
+	 */
+	restart(options?: {signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number}): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -89,20 +95,34 @@ async function launch(port: number, options: StartOptions): Promise<TestServer> 
 		...(options.password ? ['--requirepass', options.password] : []),
 		...(options.args ?? []),
 	];
-	const child = spawn(redisServerBinary, args, {stdio: 'ignore'});
-	live.add(child);
 	const clients: Redis[] = [];
 	const tlsOptions = tls ? {tls: {ca: readFileSync(tls.ca)}} : {};
+	let child!: ChildProcess;
 	let exited = false;
-	child.on('exit', () => {
-		exited = true;
-		live.delete(child);
-	});
+	const spawnServer = () => {
+		const started = spawn(redisServerBinary, args, {stdio: 'ignore'});
+		child = started;
+		exited = false;
+		live.add(started);
+		started.on('exit', () => {
+			if (child === started) exited = true;
+			live.delete(started);
+		});
+	};
+	const kill = async (signal: NodeJS.Signals) => {
+		if (exited) return;
+		const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+		child.kill(signal);
+		await done;
+	};
+	spawnServer();
 	const server: TestServer = {
 		port,
 		url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
 		dir,
-		process: child,
+		get process() {
+			return child;
+		},
 		client() {
 			const client = new Redis({host: '127.0.0.1', port, password: options.password, lazyConnect: false, maxRetriesPerRequest: 2, ...tlsOptions});
 			// Tests kill servers on purpose; a client's reconnect errors must not flood the output.
@@ -110,13 +130,15 @@ async function launch(port: number, options: StartOptions): Promise<TestServer> 
 			clients.push(client);
 			return client;
 		},
+		async restart({signal = 'SIGTERM', downMs = 0} = {}) {
+			await kill(signal);
+			if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+			spawnServer();
+			await waitForPing(port, options.password, tlsOptions, () => exited);
+		},
 		async stop() {
 			for (const client of clients) client.disconnect();
-			if (!exited) {
-				const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-				child.kill('SIGKILL');
-				await done;
-			}
+			await kill('SIGKILL');
 			rmSync(dir, {recursive: true, force: true});
 		},
 	};

@@ -239,6 +239,25 @@ describe('HealthLines', () => {
 			target    waiting for the first health check"
 		`);
 	});
+
+	it('shows nodes whose connection is being re-established instead of their latency', async () => {
+		const node = {latencyMs: 1, usedMemory: 1024 ** 3, maxmemory: 0, evictedKeys: 0, monitorBuffer: null};
+		const store = populatedStore('sync', {
+			preflight: null,
+			health: {
+				source: [
+					{...node, address: 'a:1', reconnecting: true},
+					{...node, address: 'b:1'},
+				],
+				target: [{...node, address: 't:1', latencyMs: null, reconnecting: true}],
+			},
+		});
+		const view = await renderPane(<HealthLines lines={2} />, store);
+		expect(view.frame()).toMatchInlineSnapshot(`
+			"source ×2 reconnecting 1/2 · mem 2.0 GiB (no limit) · evicted 0
+			target    reconnecting · mem 1.0 GiB (no limit) · evicted 0"
+		`);
+	});
 });
 
 describe('LogPane', () => {

@@ -68,6 +68,21 @@ describe('ExpiryWatch', () => {
 		expect(watch.atRisk(1, [b('k')], 9_900, 10_100)).toBe(false);
 	});
 
+	it('says from when a write sent in time is at risk if it lands late (a paused or unreachable target)', () => {
+		const watch = new ExpiryWatch();
+		watch.record(0, b('k'), 10_000, 9_000);
+		watch.record(0, b('j'), 12_000, 9_000);
+		// Sent at 9 000, well before the expiry: at risk once it lands within the margin of it.
+		expect(watch.atRisk(0, [b('k')], 9_000, 9_000)).toBe(false);
+		expect(watch.riskFrom(0, [b('k')], 9_000)).toBe(9_750);
+		// Several keys: the earliest expiry decides.
+		expect(watch.riskFrom(0, [b('j'), b('k')], 9_000)).toBe(9_750);
+		// The source had already expired k at the line: the write recreates it on both sides.
+		expect(watch.riskFrom(0, [b('k')], 10_500)).toBeNull();
+		expect(watch.riskFrom(0, [b('other')], 9_000)).toBeNull();
+		expect(watch.riskFrom(1, [b('k')], 9_000)).toBeNull();
+	});
+
 	it('ignores far expiries and prunes passed ones', () => {
 		const watch = new ExpiryWatch();
 		watch.record(0, b('far'), 10 * 60 * 1000 + 5_000, 0);

@@ -19,6 +19,8 @@ export interface SideHealth {
 	evicted: number;
 	/** The largest MONITOR output buffer, or null on the target. */
 	monitorBuffer: number | null;
+	/** Nodes with a connection of keyferry's lost and being re-established. */
+	reconnecting: number;
 }
 
 const mib = 1024 * 1024;
@@ -37,6 +39,7 @@ export function summarizeHealth(nodes: readonly NodeHealth[], baseline: readonly
 			return sum + Math.max(0, node.evictedKeys - before);
 		}, 0),
 		monitorBuffer: buffers.length > 0 ? Math.max(...buffers) : null,
+		reconnecting: nodes.filter((node) => node.reconnecting).length,
 	};
 }
 
@@ -60,8 +63,9 @@ function sideSegments(health: SideHealth, short: boolean, none: string): Segment
 			: short
 				? `${Math.round((health.usedMemory / Math.max(1, health.maxmemory)) * 100)}%`
 				: `${formatBytes(health.usedMemory)} / ${formatBytes(health.maxmemory)}`;
+	const reconnecting = health.nodes > 1 ? `reconnecting ${health.reconnecting}/${health.nodes}` : 'reconnecting';
 	const segments: Segment[] = [
-		{text: formatLatency(health.latencyMs, none), tone: healthTones.latency(health.latencyMs)},
+		health.reconnecting > 0 ? {text: reconnecting, tone: 'bad'} : {text: formatLatency(health.latencyMs, none), tone: healthTones.latency(health.latencyMs)},
 		{text: `mem ${memory}`, tone: healthTones.memory(health.usedMemory, health.maxmemory)},
 		{text: `${short ? 'ev' : 'evicted'} ${formatCount(health.evicted)}`, tone: healthTones.evicted(health.evicted)},
 	];
