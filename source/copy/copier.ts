@@ -17,7 +17,7 @@ import {describeError, KeyferryError} from '../errors';
 import {parseClientInfo} from '../redis/client-info';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
-import {LivenessWatch} from '../redis/liveness';
+import {defaultSilenceLimits, LivenessWatch, type SilenceLimits} from '../redis/liveness';
 import {keySlot} from '../replay/cluster-routing';
 import {MarkerConnection, type BarrierRead} from './marker-connection';
 import {RateLimiter} from './rate-limiter';
@@ -47,6 +47,11 @@ const maxDelayMs = 5000;
 const remindEveryMs = 30_000;
 /** Retired marker connections remembered, so lines of a connection that outlived its loss are still recognised. */
 const maxRetired = 1000;
+/**
+ * Marker connections only read, and a server pausing writes (a failover) still serves reads: one
+ * that answers a probe while a read waits 5 s has stopped serving that connection.
+ */
+const sourceReadLimits: SilenceLimits = {...defaultSilenceLimits, probeAfterMs: 1000, deadAfterMs: 5000};
 /** A SCAN, TYPE or EXISTS batch unanswered this long: its connection is given up and replaced. */
 const commandTimeoutMs = 15_000;
 
@@ -92,6 +97,7 @@ export class Copier {
 		this.watch = new LivenessWatch({
 			endpoint: options.endpoint,
 			side: 'source',
+			limits: sourceReadLimits,
 			onUnanswered: (silentMs, pending) =>
 				this.warn('source-not-answering', `the source ${this.address} has not answered keyferry's reads for ${Math.round(silentMs / 1000)} s (${pending} waiting) nor a probe; waiting for it`),
 		});
@@ -391,6 +397,7 @@ export class Copier {
 		let slots: ReadonlySet<number> | null = null;
 		let cursor = '0';
 		let failures = 0;
+		let scanTurn = false;
 		while (!this.closed) {
 			if (this.outstanding >= maxOutstanding) {
 				await this.sleep(5);
@@ -402,10 +409,14 @@ export class Copier {
 				continue;
 			}
 			try {
-				if (this.recopies.size > 0) {
+				// Re-copies go first, but a scan waiting gets every other turn: a stream of re-copies must not starve it.
+				const scanWaiting = !this.paused && (db !== undefined || this.scanQueue.length > 0);
+				if (this.recopies.size > 0 && !(scanTurn && scanWaiting)) {
 					await this.sendRecopies();
+					scanTurn = true;
 					continue;
 				}
+				scanTurn = false;
 				if (this.paused || (db === undefined && this.scanQueue.length === 0)) {
 					if (db === undefined && this.scanQueue.length === 0) this.finishScans();
 					await this.sleep(this.paused ? 100 : 50);

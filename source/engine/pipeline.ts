@@ -376,16 +376,23 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		}
 		if (followingWaiters.has(address)) return;
 		followingWaiters.add(address);
+		let failures = 0;
 		try {
-			do {
-				const gaps = stream.capture.stats.gaps;
-				const blocked = await stream.copier.blockedClients();
-				await stream.copier.barrier(Buffer.from(`keyferry:waiters:${randomUUID()}`));
-				if (stream.capture.stats.gaps === gaps) stream.applier.settleWaiters(blocked);
-				if (stream.applier.unknownWaiters > 0) await new Promise((resolve) => setTimeout(resolve, waitersRefreshMs).unref());
-			} while (!forwardStopped && stream.applier.unknownWaiters > 0);
-		} catch (error) {
-			if (!forwardStopped) warn('blocked-clients', `cannot list the blocked clients of ${address}: ${describeError(error).message}; writes are re-copied until they can be listed after the next gap`);
+			while (!forwardStopped && !stream.retired && stream.applier.unknownWaiters > 0) {
+				try {
+					const gaps = stream.capture.stats.gaps;
+					const blocked = await stream.copier.blockedClients();
+					await stream.copier.barrier(Buffer.from(`keyferry:waiters:${randomUUID()}`));
+					if (stream.capture.stats.gaps === gaps) stream.applier.settleWaiters(blocked);
+					failures = 0;
+				} catch (error) {
+					// Until the list is known every write of this master is re-copied: keep asking.
+					if (forwardStopped) return;
+					if (failures++ === 0) warn('blocked-clients', `cannot list the blocked clients of ${address} yet (${describeError(error).message}); writes are re-copied meanwhile, retrying`);
+				}
+				const pause = failures > 0 ? Math.min(waitersRefreshMs * 2 ** Math.min(failures - 1, 3), 15_000) : waitersRefreshMs;
+				if (stream.applier.unknownWaiters > 0) await new Promise((resolve) => setTimeout(resolve, pause).unref());
+			}
 		} finally {
 			followingWaiters.delete(address);
 		}
