@@ -66,6 +66,8 @@ export class Applier {
 	private touched: Map<string, {db: number; key: Buffer}> | null = new Map();
 	private touchedOverflow = false;
 	private readonly transactions = new Map<string, OpenTransaction>();
+	/** The client whose transaction block is showing now (its queued commands, before its EXEC). */
+	private filling: string | null = null;
 	private stopped = false;
 	private readonly loop: Promise<void>;
 
@@ -114,6 +116,9 @@ export class Applier {
 	private async applyRecord(record: JournalRecord): Promise<void> {
 		const {entry} = record;
 		if (entry.kind === 'gap') {
+			// An EXEC the gap swallowed ran; every transaction still open is unknown (all is re-copied).
+			if (this.filling !== null) this.endFalseBlock();
+			this.transactions.clear();
 			this.blocked.suspect();
 			this.resyncMarkers();
 			this.options.onGap(entry.fromMs, entry.toMs, entry.reason);
@@ -123,6 +128,10 @@ export class Applier {
 			this.options.onWarning('malformed-line', `unreadable MONITOR line skipped (${entry.reason})`);
 			return;
 		}
+		// A block shows contiguously at EXEC (lua lines of its scripts included): a line from anyone
+		// else means the lines buffered were no block. The server discarded that transaction unseen
+		// (an EXEC refused before running it: a cluster redirect), and they ran on their own.
+		if (this.filling !== null && entry.client !== this.filling && entry.clientKind !== 'lua') this.endFalseBlock();
 		const marker = this.options.copier.markerAt(entry.client);
 		if (marker) {
 			await this.applyMarker(marker, entry);
@@ -290,23 +299,50 @@ export class Applier {
 		this.blocked.release(line.client);
 		if (this.blocked.size > 0) this.blocked.expire(nowMs);
 
-		const open = this.transactions.get(line.client);
+		const lua = line.clientKind === 'lua';
+		// A script's lines inside a block belong to the block.
+		const owner = lua && this.filling !== null ? this.filling : line.client;
+		const open = this.transactions.get(owner);
 		// Blocking commands run by a script never block.
-		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs, nonBlocking: line.clientKind === 'lua'});
+		const plan = planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs, nonBlocking: lua});
 		if (plan.action !== 'drop' && plan.action !== 'transaction') this.options.counters.lastSourceWriteMs = Date.now();
 		if (plan.action === 'transaction') {
-			if (plan.kind === 'multi') this.transactions.set(line.client, {db: line.db, lines: []});
-			else {
-				this.transactions.delete(line.client);
-				if (plan.kind === 'exec' && open) this.applyTransaction(open);
+			if (plan.kind === 'multi') {
+				// A MULTI while a block is showing: that block was discarded unseen, its lines ran alone.
+				if (this.filling === owner) this.endFalseBlock();
+				this.transactions.set(owner, {db: line.db, lines: []});
+				return;
 			}
+			if (this.filling === owner) this.filling = null;
+			this.transactions.delete(owner);
+			if (plan.kind === 'exec' && open) this.applyTransaction(open);
+			return;
+		}
+		if (open && !lua && line.args[0]?.toString('latin1').toLowerCase() === 'reset') {
+			// RESET discards the client's transaction.
+			if (this.filling === owner) this.endFalseBlock();
+			this.transactions.delete(owner);
 			return;
 		}
 		if (open) {
 			open.lines.push(line);
+			this.filling = owner;
 			return;
 		}
 		this.applyPlan(line.db, plan, line, false);
+	}
+
+	/** The lines buffered for `filling` were no transaction block: applied one by one, as they ran. */
+	private endFalseBlock(): void {
+		const client = this.filling!;
+		this.filling = null;
+		const open = this.transactions.get(client);
+		this.transactions.delete(client);
+		for (const line of open?.lines ?? []) {
+			const nowMs = line.ts / 1000;
+			this.lineMs = nowMs + this.options.skewMs;
+			this.applyPlan(line.db, planCommand(line.args, {tsMs: nowMs, skewMs: this.options.skewMs, nonBlocking: line.clientKind === 'lua'}), line, false);
+		}
 	}
 
 	/**
