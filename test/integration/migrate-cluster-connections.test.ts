@@ -5,44 +5,18 @@
  * connection). keyferry reconnects, gives the silent connection up, closes lost connections on the
  * server, re-copies what they never answered, and the drained target equals the source.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {bundlePath} from '../helpers/cli';
+import {describe, expect, it} from 'vitest';
 import {startProxy, type TcpProxy} from '../helpers/proxy';
-import {startCluster, startStandalone, waitFor, type TestCluster, type TestServer} from '../helpers/redis';
+import {serversFixture} from '../helpers/servers-fixture';
+import {startCluster, startStandalone, waitFor, type TestCluster} from '../helpers/redis';
 import {compareAll, expectDrained, expectIdentical, migrateUnderTraffic} from './migrate-cluster-run';
 
-let stateRoot: string;
-let source: TestServer | undefined;
-let target: TestCluster | undefined;
-const proxies: TcpProxy[] = [];
-const admins: Redis[] = [];
-
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
-
-afterAll(async () => {
-	for (const admin of admins) admin.disconnect();
-	await Promise.all([...proxies.map((proxy) => proxy.close()), source?.stop(), target?.stop()]);
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-function admin(port: number): Redis {
-	const client = new Redis({host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null});
-	client.on('error', () => {});
-	admins.push(client);
-	return client;
-}
+const {track, stateRoot, admin} = serversFixture();
 
 /** Each master announces its proxy's port to clients (the cluster bus keeps the real one). */
 async function behindProxies(cluster: TestCluster): Promise<TcpProxy[]> {
 	const started = await Promise.all(cluster.masters.map((master) => startProxy(master.port)));
-	proxies.push(...started);
+	for (const proxy of started) track(proxy);
 	for (const [index, master] of cluster.masters.entries()) {
 		const client = admin(master.port);
 		await client.config('SET', 'cluster-announce-bus-port', String(master.port + 10000));
@@ -58,12 +32,12 @@ async function behindProxies(cluster: TestCluster): Promise<TcpProxy[]> {
 
 describe('keyferry migrate into a cluster whose connections break', () => {
 	it('reconnects a reset master and gives up a half-open connection to another, re-copying what they never answered', async () => {
-		[source, target] = await Promise.all([startStandalone(), startCluster({masters: 3})]);
+		const [source, target] = await Promise.all([startStandalone().then(track), startCluster({masters: 3}).then(track)]);
 		const routes = await behindProxies(target);
 		const run = await migrateUnderTraffic({
 			source: {server: source},
 			target: {cluster: {...target, url: routes[0]!.url}},
-			stateRoot,
+			stateRoot: stateRoot(),
 			syncMs: 3000,
 			duringSync: async () => {
 				await new Promise((resolve) => setTimeout(resolve, 500));

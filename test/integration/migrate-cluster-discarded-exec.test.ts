@@ -4,37 +4,16 @@
  * block nor EXEC ever shows. The client's later commands run on their own and must be replayed
  * as such, not buffered forever as the queued commands of a transaction that no longer exists.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {mkdtempSync} from 'node:fs';
 import {join} from 'node:path';
-import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {keySlot} from '../../source/replay/cluster-routing';
-import {bundlePath, runCli} from '../helpers/cli';
-import {startCluster, startStandalone, type TestCluster, type TestServer} from '../helpers/redis';
+import {runCli} from '../helpers/cli';
+import {startCluster, startStandalone} from '../helpers/redis';
+import {serversFixture} from '../helpers/servers-fixture';
 import {compareAll} from './migrate-cluster-run';
 
-let stateRoot: string;
-const running: Array<TestServer | TestCluster> = [];
-const clients: Redis[] = [];
-
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
-
-afterAll(async () => {
-	for (const client of clients) client.disconnect();
-	await Promise.all(running.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-function connect(server: TestServer): Redis {
-	const client = new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 0, retryStrategy: () => null});
-	client.on('error', () => {});
-	clients.push(client);
-	return client;
-}
+const {track, stateRoot, admin} = serversFixture();
 
 /** Hash tags whose slots the first master serves (it has slots 0-5460). */
 function tagsOnFirstMaster(count: number): string[] {
@@ -45,21 +24,20 @@ function tagsOnFirstMaster(count: number): string[] {
 
 describe('keyferry migrate from a cluster that discards a transaction unseen', () => {
 	it('replays the client\'s later commands on their own', async () => {
-		const [source, target] = await Promise.all([startCluster({masters: 3}), startStandalone()]);
-		running.push(source, target);
+		const [source, target] = await Promise.all([startCluster({masters: 3}).then(track), startStandalone().then(track)]);
 		const [first, second] = [source.masters[0]!, source.masters[1]!];
 		const [moving, staying] = tagsOnFirstMaster(2) as [string, string];
-		const seed = connect(first);
+		const seed = admin(first.port);
 		for (let i = 0; i < 50; i++) await seed.set(`${staying}:seed:${i}`, String(i));
 		let refused = '';
 		let stopping = false;
 		const app = async (child: import('node:child_process').ChildProcess) => {
-			const client = connect(first);
+			const client = admin(first.port);
 			await client.call('MULTI');
 			expect(await client.call('SET', `${moving}:queued`, 'x')).toBe('QUEUED');
 			// The queued command's slot moves to the second master before EXEC.
-			const secondId = String(await connect(second).call('CLUSTER', 'MYID'));
-			for (const master of source.masters) await connect(master).call('CLUSTER', 'SETSLOT', String(keySlot(Buffer.from(moving))), 'NODE', secondId);
+			const secondId = String(await admin(second.port).call('CLUSTER', 'MYID'));
+			for (const master of source.masters) await admin(master.port).call('CLUSTER', 'SETSLOT', String(keySlot(Buffer.from(moving))), 'NODE', secondId);
 			refused = await client.call('EXEC').then(String, (error: Error) => error.message);
 			await client.call('SET', `${staying}:after`, 'ran on its own');
 			for (let i = 0; i < 5; i++) await client.call('INCR', `${staying}:counter`);
@@ -67,7 +45,7 @@ describe('keyferry migrate from a cluster that discards a transaction unseen', (
 			await new Promise((resolve) => setTimeout(resolve, 1000));
 			child.kill('SIGTERM');
 		};
-		const result = await runCli(['migrate', '--headless', '--yes', '--verify-samples', '100', '--state-dir', mkdtempSync(join(stateRoot, 'run-')), '--source', `redis://127.0.0.1:${first.port}`, '--target', target.url], {
+		const result = await runCli(['migrate', '--headless', '--yes', '--verify-samples', '100', '--state-dir', mkdtempSync(join(stateRoot(), 'run-')), '--source', `redis://127.0.0.1:${first.port}`, '--target', target.url], {
 			timeoutMs: 60_000,
 			onEvent: (event, child) => {
 				if (stopping || event.type !== 'stage' || event['stage'] !== 'sync' || event['status'] !== 'ready') return;

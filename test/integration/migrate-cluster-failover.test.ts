@@ -4,47 +4,18 @@
  * takes over (replies that never came, and writes the dead master acknowledged but may not have
  * replicated: re-copied). Traffic runs throughout; the drained target equals the source.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {bundlePath} from '../helpers/cli';
-import {startCluster, startStandalone, waitFor, type TestCluster, type TestServer} from '../helpers/redis';
+import type Redis from 'ioredis';
+import {describe, expect, it} from 'vitest';
+import {serversFixture} from '../helpers/servers-fixture';
+import {startCluster, startStandalone, waitFor, type TestServer} from '../helpers/redis';
 import {compareAll, expectDrained, expectIdentical, migrateUnderTraffic} from './migrate-cluster-run';
 
-let stateRoot: string;
-let source: TestServer | undefined;
-let target: TestCluster | undefined;
-const admins: Redis[] = [];
+const {track, stateRoot, admin: adminPort, replicaOf} = serversFixture();
 /** Replicas sync at once instead of after the default 5 s diskless-sync delay. */
 const fastReplicas = ['--repl-diskless-sync-delay', '0'];
 
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
+const admin = (server: TestServer): Redis => adminPort(server.port);
 
-afterAll(async () => {
-	for (const admin of admins) admin.disconnect();
-	await Promise.all([source?.stop(), target?.stop()]);
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-function admin(server: TestServer): Redis {
-	const client = new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1, retryStrategy: () => null});
-	client.on('error', () => {});
-	admins.push(client);
-	return client;
-}
-
-/** The replica following `master`. */
-async function replicaOf(cluster: TestCluster, master: TestServer): Promise<TestServer> {
-	for (const replica of cluster.replicas) {
-		if ((await admin(replica).info('replication')).includes(`master_port:${master.port}`)) return replica;
-	}
-	throw new Error(`no replica follows ${master.port}`);
-}
 
 async function promoted(server: TestServer): Promise<void> {
 	await waitFor(async () => (await admin(server).info('replication')).includes('role:master'), `${server.port} to become a master`, 10_000);
@@ -52,7 +23,7 @@ async function promoted(server: TestServer): Promise<void> {
 
 describe('keyferry migrate into a cluster whose masters fail over', () => {
 	it('loses no write through a graceful failover and a killed master', async () => {
-		[source, target] = await Promise.all([startStandalone(), startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas})]);
+		const [source, target] = await Promise.all([startStandalone().then(track), startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas}).then(track)]);
 		const cluster = target;
 		const graceful = await replicaOf(cluster, cluster.masters[1]!);
 		const victim = cluster.masters[2]!;
@@ -60,7 +31,7 @@ describe('keyferry migrate into a cluster whose masters fail over', () => {
 		const run = await migrateUnderTraffic({
 			source: {server: source},
 			target: {cluster},
-			stateRoot,
+			stateRoot: stateRoot(),
 			syncMs: 3000,
 			duringSync: async () => {
 				await new Promise((resolve) => setTimeout(resolve, 800));

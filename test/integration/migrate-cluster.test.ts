@@ -4,38 +4,15 @@
  * source — standalone → cluster (with --db-map), cluster → cluster, cluster → standalone, each
  * with 3-master clusters.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {bundlePath} from '../helpers/cli';
+import {describe, expect, it} from 'vitest';
+import {serversFixture} from '../helpers/servers-fixture';
 import {startCluster, startStandalone, type TestCluster, type TestServer} from '../helpers/redis';
 import {compareAll, expectDrained, expectIdentical, migrateUnderTraffic, type Run} from './migrate-cluster-run';
 
-let stateRoot: string;
-const running: Array<TestServer | TestCluster> = [];
+const {track, stateRoot} = serversFixture();
 
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
-
-afterAll(async () => {
-	await Promise.all(running.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-async function standalone(): Promise<TestServer> {
-	const server = await startStandalone();
-	running.push(server);
-	return server;
-}
-
-async function cluster(): Promise<TestCluster> {
-	const started = await startCluster({masters: 3});
-	running.push(started);
-	return started;
-}
+const standalone = (): Promise<TestServer> => startStandalone().then(track);
+const cluster = (): Promise<TestCluster> => startCluster({masters: 3}).then(track);
 
 function expectClean(run: Run): void {
 	expectDrained(run);
@@ -49,7 +26,7 @@ function expectClean(run: Run): void {
 describe('keyferry migrate with clusters', () => {
 	it('standalone (db 3, --db-map 3:0) → cluster: splits or re-copies cross-slot commands, loses no write', async () => {
 		const [source, target] = await Promise.all([standalone(), cluster()]);
-		const run = await migrateUnderTraffic({source: {server: source, db: 3}, target: {cluster: target}, stateRoot, flags: ['--db-map', '3:0']});
+		const run = await migrateUnderTraffic({source: {server: source, db: 3}, target: {cluster: target}, stateRoot: stateRoot(), flags: ['--db-map', '3:0']});
 		expectClean(run);
 		// The traffic's multi-key commands spread over slots; some could only be re-copied.
 		expect(run.result.events.at(-1)!['recopies']).toBeGreaterThan(0);
@@ -59,7 +36,7 @@ describe('keyferry migrate with clusters', () => {
 
 	it('cluster → cluster: one stream per source master, writes routed by slot', async () => {
 		const [source, target] = await Promise.all([cluster(), cluster()]);
-		const run = await migrateUnderTraffic({source: {cluster: source}, target: {cluster: target}, stateRoot});
+		const run = await migrateUnderTraffic({source: {cluster: source}, target: {cluster: target}, stateRoot: stateRoot()});
 		expectClean(run);
 		expectIdentical(await compareAll({cluster: source}, {cluster: target}));
 		await Promise.all([source.stop(), target.stop()]);
@@ -67,7 +44,7 @@ describe('keyferry migrate with clusters', () => {
 
 	it('cluster → standalone: three streams into one target', async () => {
 		const [source, target] = await Promise.all([cluster(), standalone()]);
-		const run = await migrateUnderTraffic({source: {cluster: source}, target: {server: target}, stateRoot});
+		const run = await migrateUnderTraffic({source: {cluster: source}, target: {server: target}, stateRoot: stateRoot()});
 		expectClean(run);
 		expectIdentical(await compareAll({cluster: source}, {server: target}));
 		await Promise.all([source.stop(), target.stop()]);

@@ -4,27 +4,13 @@
  * target still equals the source, for a 3-master cluster with replicas and for a standalone
  * server with a replica.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {bundlePath} from '../helpers/cli';
-import {startCluster, startReplica, startStandalone, type TestCluster, type TestServer} from '../helpers/redis';
+import {describe, expect, it} from 'vitest';
+import {serversFixture} from '../helpers/servers-fixture';
+import {startCluster, startReplica, startStandalone} from '../helpers/redis';
 import {compareAll, expectDrained, expectIdentical, migrateUnderTraffic} from './migrate-cluster-run';
 
-let stateRoot: string;
-const running: Array<TestServer | TestCluster> = [];
-
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
-
-afterAll(async () => {
-	await Promise.all(running.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
+const {track, stateRoot} = serversFixture();
 
 /** Connections in MONITOR mode on a server (CLIENT LIST flag O), and keyferry's connections by name. */
 async function clientsOf(port: number): Promise<{monitors: number; keyferry: string[]}> {
@@ -45,13 +31,14 @@ async function clientsOf(port: number): Promise<{monitors: number; keyferry: str
 describe('keyferry migrate --read-from replicas', () => {
 	it('cluster (3 masters with replicas) → standalone: every stream on a replica, no MONITOR on any primary', async () => {
 		const [source, target] = await Promise.all([startCluster({masters: 3, replicasPerMaster: 1, args: ['--repl-diskless-sync-delay', '0']}), startStandalone()]);
-		running.push(source, target);
+		track(source);
+		track(target);
 		let primaries: Array<{monitors: number; keyferry: string[]}> = [];
 		let replicas: Array<{monitors: number; keyferry: string[]}> = [];
 		const run = await migrateUnderTraffic({
 			source: {cluster: source},
 			target: {server: target},
-			stateRoot,
+			stateRoot: stateRoot(),
 			flags: ['--read-from', 'replicas'],
 			duringSync: async () => {
 				primaries = await Promise.all(source.masters.map((master) => clientsOf(master.port)));
@@ -73,15 +60,16 @@ describe('keyferry migrate --read-from replicas', () => {
 
 	it('standalone with a replica → standalone: captured and read on the replica', async () => {
 		const [source, target] = await Promise.all([startStandalone(), startStandalone()]);
-		running.push(source, target);
+		track(source);
+		track(target);
 		const replica = await startReplica(source);
-		running.push(replica);
+		track(replica);
 		let primary = {monitors: -1, keyferry: [] as string[]};
 		let onReplica = {monitors: -1, keyferry: [] as string[]};
 		const run = await migrateUnderTraffic({
 			source: {server: source},
 			target: {server: target},
-			stateRoot,
+			stateRoot: stateRoot(),
 			flags: ['--read-from', 'replicas'],
 			duringSync: async () => {
 				[primary, onReplica] = await Promise.all([clientsOf(source.port), clientsOf(replica.port)]);

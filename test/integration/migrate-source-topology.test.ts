@@ -5,45 +5,18 @@
  * warning naming the slots and nodes, the moved slots are re-copied from their new master, and the
  * drained target equals the source.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import Redis from 'ioredis';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import type Redis from 'ioredis';
+import {describe, expect, it} from 'vitest';
 import {keySlot} from '../../source/replay/cluster-routing';
-import {bundlePath} from '../helpers/cli';
-import {startCluster, startStandalone, waitFor, type TestCluster, type TestServer} from '../helpers/redis';
+import {serversFixture} from '../helpers/servers-fixture';
+import {startCluster, startStandalone, waitFor, type TestServer} from '../helpers/redis';
 import {compareAll, expectIdentical, migrateUnderTraffic, type Run} from './migrate-cluster-run';
 
-let stateRoot: string;
-const running: Array<TestServer | TestCluster> = [];
-const admins: Redis[] = [];
+const {track, stateRoot, admin: adminPort, replicaOf} = serversFixture();
 const fastReplicas = ['--repl-diskless-sync-delay', '0'];
 
-beforeAll(() => {
-	if (!existsSync(bundlePath)) throw new Error('dist/keyferry.js is missing: run `npm run build` (npm test does it)');
-	stateRoot = mkdtempSync(join(tmpdir(), 'keyferry-state-'));
-});
+const admin = (server: TestServer): Redis => adminPort(server.port);
 
-afterAll(async () => {
-	for (const admin of admins) admin.disconnect();
-	await Promise.all(running.map((server) => server.stop()));
-	rmSync(stateRoot, {recursive: true, force: true});
-});
-
-function admin(server: TestServer): Redis {
-	const client = new Redis({host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1, retryStrategy: () => null});
-	client.on('error', () => {});
-	admins.push(client);
-	return client;
-}
-
-async function replicaOf(cluster: TestCluster, master: TestServer): Promise<TestServer> {
-	for (const replica of cluster.replicas) {
-		if ((await admin(replica).info('replication')).includes(`master_port:${master.port}`)) return replica;
-	}
-	throw new Error(`no replica follows ${master.port}`);
-}
 
 /** Moves `slots` from one master to another the way redis-cli --cluster reshard does, keys included. */
 async function migrateSlots(from: TestServer, to: TestServer, slots: number[]): Promise<number> {
@@ -110,13 +83,14 @@ function expectFollowed(run: Run, pattern: RegExp): void {
 describe('keyferry migrate follows a source cluster that changes', () => {
 	it('a source master fails over to its replica mid-sync: the new master gets its own stream, its slots are re-copied', async () => {
 		const [source, target] = await Promise.all([startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas}), startStandalone()]);
-		running.push(source, target);
+		track(source);
+		track(target);
 		const old = source.masters[1]!;
 		const heir = await replicaOf(source, old);
 		const run = await migrateUnderTraffic({
 			source: {cluster: source},
 			target: {server: target},
-			stateRoot,
+			stateRoot: stateRoot(),
 			syncMs: 7000,
 			duringSync: async () => {
 				await new Promise((resolve) => setTimeout(resolve, 700));
@@ -132,13 +106,14 @@ describe('keyferry migrate follows a source cluster that changes', () => {
 
 	it('--read-from replicas: the replica read is promoted mid-sync; its stream goes on as the master, the slots are re-copied', async () => {
 		const [source, target] = await Promise.all([startCluster({masters: 3, replicasPerMaster: 1, args: fastReplicas}), startStandalone()]);
-		running.push(source, target);
+		track(source);
+		track(target);
 		const old = source.masters[2]!;
 		const heir = await replicaOf(source, old);
 		const run = await migrateUnderTraffic({
 			source: {cluster: source},
 			target: {server: target},
-			stateRoot,
+			stateRoot: stateRoot(),
 			flags: ['--read-from', 'replicas'],
 			syncMs: 7000,
 			duringSync: async () => {
@@ -157,14 +132,15 @@ describe('keyferry migrate follows a source cluster that changes', () => {
 
 	it('slots holding keys migrate between source masters mid-sync: re-copied from their new master, the old one fenced', async () => {
 		const [source, target] = await Promise.all([startCluster({masters: 3}), startCluster({masters: 3})]);
-		running.push(source, target);
+		track(source);
+		track(target);
 		const [from, to] = [source.masters[0]!, source.masters[2]!];
 		let moved = 0;
 		let slots: number[] = [];
 		const run = await migrateUnderTraffic({
 			source: {cluster: source},
 			target: {cluster: target},
-			stateRoot,
+			stateRoot: stateRoot(),
 			syncMs: 8000,
 			duringSync: async () => {
 				slots = await slotsToMove(from);
