@@ -4,7 +4,7 @@
  * the reverse journal begins and which target connections were keyferry's own.
  */
 import {join} from 'node:path';
-import {readJson, stateFileError, writeJsonAtomic} from '../engine/atomic-json';
+import {readStateFile, writeJsonAtomic} from '../engine/atomic-json';
 
 export const cutoverFileName = 'cutover.json';
 
@@ -49,13 +49,8 @@ export function writeCutoverPoint(stateDir: string, point: CutoverPoint): Promis
 }
 
 /** The recorded cutover point, or null when the state dir has none. */
-export async function readCutoverPoint(stateDir: string): Promise<CutoverPoint | null> {
-	const path = cutoverPath(stateDir);
-	const raw = await readJson(path);
-	if (raw === undefined) return null;
-	const point = parseCutoverPoint(raw);
-	if (!point) throw stateFileError(`${path} is not a cutover point keyferry wrote`);
-	return point;
+export function readCutoverPoint(stateDir: string): Promise<CutoverPoint | null> {
+	return readStateFile(cutoverPath(stateDir), parseCutoverPoint, 'a cutover point');
 }
 
 /** Validates a parsed cutover.json; null when anything is missing or of the wrong kind. */

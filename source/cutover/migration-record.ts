@@ -6,7 +6,7 @@
  */
 import {join} from 'node:path';
 import type {NodeEndpoint} from '../redis/endpoint';
-import {readJson, stateFileError, writeJsonAtomic} from '../engine/atomic-json';
+import {readStateFile, writeJsonAtomic} from '../engine/atomic-json';
 
 export const migrationFileName = 'migration.json';
 
@@ -51,13 +51,8 @@ export function writeMigrationRecord(stateDir: string, record: MigrationRecord):
 	return writeJsonAtomic(join(stateDir, migrationFileName), record, 0o600);
 }
 
-export async function readMigrationRecord(stateDir: string): Promise<MigrationRecord | null> {
-	const path = join(stateDir, migrationFileName);
-	const raw = await readJson(path);
-	if (raw === undefined) return null;
-	const record = parseMigrationRecord(raw);
-	if (!record) throw stateFileError(`${path} is not a migration record keyferry wrote`);
-	return record;
+export function readMigrationRecord(stateDir: string): Promise<MigrationRecord | null> {
+	return readStateFile(join(stateDir, migrationFileName), parseMigrationRecord, 'a migration record');
 }
 
 export function parseMigrationRecord(raw: unknown): MigrationRecord | null {

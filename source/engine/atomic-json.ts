@@ -40,6 +40,18 @@ export async function readJson(path: string): Promise<unknown> {
 	}
 }
 
+/**
+ * A state file of one kind: null when it does not exist, the record `parse` makes of it, or a
+ * KeyferryError (exit 2) naming the file when it is not what keyferry wrote.
+ */
+export async function readStateFile<T>(path: string, parse: (raw: unknown) => T | null, kind: string): Promise<T | null> {
+	const raw = await readJson(path);
+	if (raw === undefined) return null;
+	const record = parse(raw);
+	if (!record) throw stateFileError(`${path} is not ${kind} keyferry wrote`);
+	return record;
+}
+
 /** A state file keyferry cannot use. */
 export function stateFileError(message: string): KeyferryError {
 	return new KeyferryError('state-file', message, ExitCode.usage);

@@ -4,7 +4,7 @@
  * once the cutover began, which reverse journal records what the application wrote to the target.
  */
 import {isAbsolute, join} from 'node:path';
-import {readJson, stateFileError, writeJsonAtomic} from './atomic-json';
+import {readStateFile, writeJsonAtomic} from './atomic-json';
 import {forwardStages, type Stage} from './stages';
 
 export const progressFileName = 'progress.json';
@@ -44,13 +44,8 @@ export function writeProgress(stateDir: string, record: ProgressRecord): Promise
 }
 
 /** The recorded progress, or null when the state dir has none. */
-export async function readProgress(stateDir: string): Promise<ProgressRecord | null> {
-	const path = progressPath(stateDir);
-	const raw = await readJson(path);
-	if (raw === undefined) return null;
-	const record = parseProgress(raw);
-	if (!record) throw stateFileError(`${path} is not a progress record keyferry wrote`);
-	return record;
+export function readProgress(stateDir: string): Promise<ProgressRecord | null> {
+	return readStateFile(progressPath(stateDir), parseProgress, 'a progress record');
 }
 
 const resumableStages: ReadonlySet<string> = new Set(forwardStages.filter((stage) => stage !== 'preflight').concat('rollback'));
