@@ -73,8 +73,20 @@ export function judge(input: FindingInput): Finding[] {
 			const to = input.dbMap.get(db) ?? db;
 			byTarget.set(to, [...(byTarget.get(to) ?? []), db]);
 		}
+		const collisions = new Map((source.dbCollisions ?? []).map((collision) => [collision.targetDb, collision]));
 		for (const [to, from] of byTarget) {
-			if (from.length > 1) warning('db-map-merge', `source dbs ${from.join(' and ')} all go to target db ${to}; a key present in both would collide`);
+			if (from.length < 2) continue;
+			const found = collisions.get(to);
+			const dbs = `source dbs ${listed(from)} all go to target db ${to}`;
+			if (found && found.count > 0) {
+				const examples = `${found.examples.join(', ')}${found.count > found.examples.length ? ', …' : ''}`;
+				blocking('db-map-collision', `${dbs}, and ${found.count} key name(s) are in more than one of them (${examples}): one would overwrite the other; rename them, or map those dbs apart`);
+			} else if (found) {
+				const checked = found.complete ? 'no key name is in more than one of them now' : `no key name among the first ${found.scanned} checked is in more than one of them`;
+				warning('db-map-merge', `${dbs}; ${checked}, but one written into more than one later would collide`);
+			} else {
+				warning('db-map-merge', `${dbs}; a key present in both would collide`);
+			}
 		}
 	}
 
@@ -116,6 +128,11 @@ export function judge(input: FindingInput): Finding[] {
 		warning('clock-skew', `target clock is ${input.clockSkewMs} ms ${input.clockSkewMs > 0 ? 'ahead of' : 'behind'} the source; expiries are corrected for it`);
 	}
 	return findings;
+}
+
+/** 3 and 4; 0, 3 and 4. */
+function listed(values: number[]): string {
+	return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} and ${values.at(-1)}`;
 }
 
 function dbsWithKeys(nodes: NodeFacts[]): number[] {

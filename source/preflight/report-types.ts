@@ -31,6 +31,21 @@ export interface EndpointFacts {
 	markers: 'address' | 'transaction' | null;
 	/** With --read-from replicas (source only): the replica read for each master. */
 	readers?: ReaderFacts[];
+	/** With --db-map merging source dbs (source only): key names found in more than one of them. */
+	dbCollisions?: DbCollision[];
+}
+
+/** Source dbs that --db-map merges into one target db, and the key names more than one of them holds. */
+export interface DbCollision {
+	targetDb: number;
+	dbs: number[];
+	count: number;
+	/** The first few, escaped like redis-cli prints them. */
+	examples: string[];
+	/** Keys scanned to find them. */
+	scanned: number;
+	/** Every key was checked (the check stops after a bound). */
+	complete: boolean;
 }
 
 /** The replica keyferry captures and reads a source master from (--read-from replicas). */

@@ -2,6 +2,7 @@
 import type {MigrateOptions} from '../config/options';
 import type {NodeEndpoint} from '../redis/endpoint';
 import {chooseReader} from '../redis/replicas';
+import {findDbCollisions, mergeGroups} from './db-collisions';
 import {judge} from './findings';
 import {inspectEndpoint, measureClockSkew, probeMonitor} from './inspect';
 import type {PreflightReport} from './report-types';
@@ -29,6 +30,9 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
 	source.facts.monitorPermitted = probes.every((probe) => probe.permitted);
 	source.facts.markers = probes.every((probe) => probe.markers === 'address') ? 'address' : null;
 	const clockSkewMs = await measureClockSkew(source.masters[0]!, target.masters[0]!);
+	// Merged dbs exist on a standalone source only (a cluster has db 0).
+	const keysByDb = new Map(Object.entries(source.facts.nodes[0]?.keyspace ?? {}).filter(([, stats]) => stats.keys > 0).map(([db, stats]) => [Number(db), stats.keys]));
+	if (!source.facts.cluster) source.facts.dbCollisions = await findDbCollisions(readers[0]!, mergeGroups(keysByDb, options.dbMap));
 	const findings = judge({
 		source: source.facts,
 		target: target.facts,

@@ -100,6 +100,31 @@ describe('keyferry migrate --preflight-only --headless', () => {
 		expect(mapped.code, mapped.stderr).toBe(0);
 	});
 
+	it('refuses a --db-map merge whose dbs hold the same key name, naming it, with reads only', async () => {
+		const merged = await startStandalone();
+		try {
+			const writer = merged.client();
+			await writer.mset('shared:1', 'in db 0', 'only:0', 'x');
+			await writer.select(3);
+			await writer.mset('shared:1', 'in db 3', 'only:3', 'y');
+			const before = await dirty(merged);
+			const refused = await runCli(['migrate', '--preflight-only', '--headless', '--db-map', '3:0', '--source', merged.url, '--target', target.url]);
+			expect(refused.code, refused.stderr).toBe(2);
+			expect(refused.events.find((event) => event.type === 'error')).toMatchObject({
+				code: 'db-map-collision',
+				message: expect.stringContaining('source dbs 0 and 3 all go to target db 0, and 1 key name(s) are in more than one of them (shared:1)'),
+			});
+			expect(refused.stderr).not.toMatch(/\n\s+at /);
+			expect(await dirty(merged)).toBe(before);
+			await writer.del('shared:1');
+			const clean = await runCli(['migrate', '--preflight-only', '--headless', '--db-map', '3:0', '--source', merged.url, '--target', target.url]);
+			expect(clean.code, clean.stderr).toBe(0);
+			expect(clean.events.find((event) => event.type === 'warning')).toMatchObject({code: 'db-map-merge', message: expect.stringContaining('no key name is in more than one of them now')});
+		} finally {
+			await merged.stop();
+		}
+	});
+
 	it('inspects a cluster source master by master', async () => {
 		const result = await runCli(['migrate', '--preflight-only', '--headless', '--source', cluster.url, '--target', target.url]);
 		expect(result.code, result.stderr).toBe(0);

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
+import {mergeGroups} from '../../source/preflight/db-collisions';
 import {judge, type FindingInput} from '../../source/preflight/findings';
-import type {EndpointFacts, NodeFacts, ReaderFacts} from '../../source/preflight/report-types';
+import type {DbCollision, EndpointFacts, NodeFacts, ReaderFacts} from '../../source/preflight/report-types';
 
 function node(overrides: Partial<NodeFacts> = {}): NodeFacts {
 	return {
@@ -73,6 +74,22 @@ describe('preflight findings', () => {
 			},
 			['warning:db-map-merge'],
 		],
+		[
+			'dbs merged with a key name in both',
+			{
+				source: side([node({keyspace: {0: {keys: 1, expires: 0}, 3: {keys: 1, expires: 0}}})], {monitorPermitted: true, markers: 'address', dbCollisions: [{targetDb: 0, dbs: [0, 3], count: 2, examples: ['a', 'b'], scanned: 1, complete: true}]}),
+				dbMap: new Map([[3, 0]]),
+			},
+			['blocking:db-map-collision'],
+		],
+		[
+			'dbs merged, none in both',
+			{
+				source: side([node({keyspace: {0: {keys: 1, expires: 0}, 3: {keys: 1, expires: 0}}})], {monitorPermitted: true, markers: 'address', dbCollisions: [{targetDb: 0, dbs: [0, 3], count: 0, examples: [], scanned: 1, complete: false}]}),
+				dbMap: new Map([[3, 0]]),
+			},
+			['warning:db-map-merge'],
+		],
 		['monitor refused', {source: side([node()], {monitorPermitted: false})}, ['blocking:monitor-denied']],
 		['markers not recognised', {source: side([node()], {monitorPermitted: true, markers: null})}, ['blocking:markers-unrecognised']],
 		['module missing on target', {source: side([node({modules: ['ReJSON']})], {monitorPermitted: true, markers: 'address'})}, ['blocking:module-missing']],
@@ -100,8 +117,39 @@ describe('preflight findings', () => {
 		expect(codes(judge(input(overrides)))).toEqual(expected);
 	});
 
+	it('names the colliding keys of a merge, and how far an unfinished check got', () => {
+		const merge = (collision: Partial<DbCollision>) =>
+			judge(
+				input({
+					source: side([node({keyspace: {0: {keys: 1, expires: 0}, 3: {keys: 1, expires: 0}, 4: {keys: 1, expires: 0}}})], {
+						monitorPermitted: true,
+						markers: 'address',
+						dbCollisions: [{targetDb: 0, dbs: [0, 3, 4], count: 0, examples: [], scanned: 10, complete: true, ...collision}],
+					}),
+					dbMap: new Map([
+						[3, 0],
+						[4, 0],
+					]),
+				}),
+			).map((finding) => finding.message);
+		expect(merge({count: 4, examples: ['k1', 'k2', 'k3']})).toEqual(['source dbs 0, 3 and 4 all go to target db 0, and 4 key name(s) are in more than one of them (k1, k2, k3, …): one would overwrite the other; rename them, or map those dbs apart']);
+		expect(merge({complete: false, scanned: 1_000_000})).toEqual(['source dbs 0, 3 and 4 all go to target db 0; no key name among the first 1000000 checked is in more than one of them, but one written into more than one later would collide']);
+	});
+
 	it('explains a blocking RDB mismatch with the way out', () => {
 		const [finding] = judge(input({target: side([node({runId: 'b', rdbVersion: 9})])}));
 		expect(finding?.message).toBe('target accepts DUMP payloads up to RDB 9 but the source writes RDB 10; use --copy-mode logical');
+	});
+});
+
+describe('--db-map merge groups', () => {
+	it.each<[string, Array<[number, number]>, Array<[number, number]> | null, Array<{targetDb: number; dbs: number[]}>]>([
+		['no map', [[0, 10], [3, 5]], null, []],
+		['a map without a merge', [[0, 10], [3, 5]], [[3, 1]], []],
+		['3 into 0: the smaller db first, the largest (not scanned) last', [[0, 10], [3, 5]], [[3, 0]], [{targetDb: 0, dbs: [3, 0]}]],
+		['two into a third', [[1, 7], [2, 9], [5, 1]], [[1, 5], [2, 5]], [{targetDb: 5, dbs: [5, 1, 2]}]],
+		['dbs without keys are left out', [[0, 10]], [[3, 0]], []],
+	])('%s', (_name, keysByDb, dbMap, expected) => {
+		expect(mergeGroups(new Map(keysByDb), dbMap && new Map(dbMap))).toEqual(expected);
 	});
 });
