@@ -46,8 +46,14 @@ const defaultSegmentBytes = 64 * 1024 * 1024;
 const maxWriteBatch = 8 * 1024 * 1024;
 /** Bytes a lagging reader reads from disk at a time. */
 const diskBlock = 1024 * 1024;
-/** Bytes of memory chunks a reader parses per call before returning what it has. */
+/** Bytes of memory chunks a reader takes from the window at a time. */
 const memoryBatch = 1024 * 1024;
+/**
+ * Bytes a reader parses at a time, as its caller asks for records: a megabyte parsed at once is
+ * ~14k records alive together, long enough for the GC to promote them all while the applier
+ * works through them, and the old space then grows far past what is really live.
+ */
+const parseSlice = 64 * 1024;
 const segmentPattern = /^(\d{20})\.seg$/;
 const checkpointFile = 'checkpoint.json';
 
@@ -503,8 +509,10 @@ export class Journal {
 
 class Reader implements JournalReader {
 	private readonly parser: MonitorParser;
-	/** Offset of the next byte to feed the parser. */
+	/** Offset of the next byte to take from the journal. */
 	private fetched: number;
+	/** Taken from the journal, not parsed yet, oldest first. */
+	private raw: Buffer[] = [];
 	/** End of the last record handed out (start of the next one). */
 	private position: number;
 	private ready: JournalRecord[] = [];
@@ -533,7 +541,9 @@ class Reader implements JournalReader {
 			while (this.readyHead >= this.ready.length) {
 				if (this.closed) return null;
 				const journal = this.journal;
-				if (this.fetched < journal.end) {
+				if (this.raw.length > 0) {
+					this.parse(limit);
+				} else if (this.fetched < journal.end) {
 					await this.fetch();
 				} else if (journal.isClosed) {
 					return null;
@@ -569,7 +579,7 @@ class Reader implements JournalReader {
 		const journal = this.journal;
 		const parts = journal.memorySlice(this.fetched, memoryBatch);
 		if (parts.length > 0) {
-			for (const part of parts) this.feed(part);
+			for (const part of parts) this.take(part);
 			return;
 		}
 		const segment = journal.segmentAt(this.fetched);
@@ -602,13 +612,31 @@ class Reader implements JournalReader {
 		if (bytesRead <= 0) {
 			throw new KeyferryError('journal-read', `journal segment ${segment.path} ends before offset ${this.fetched}`);
 		}
-		this.feed(block.subarray(0, bytesRead));
+		this.take(block.subarray(0, bytesRead));
+	}
+
+	private take(part: Buffer): void {
+		this.raw.push(part);
+		this.fetched += part.length;
+	}
+
+	/** Parses what was taken, a slice at a time, until `limit` records are ready or nothing is left. */
+	private parse(limit: number): void {
+		while (this.raw.length > 0 && this.ready.length - this.readyHead < limit) {
+			const part = this.raw[0]!;
+			if (part.length > parseSlice) {
+				this.raw[0] = part.subarray(parseSlice);
+				this.feed(part.subarray(0, parseSlice));
+			} else {
+				this.raw.shift();
+				this.feed(part);
+			}
+		}
 	}
 
 	private feed(part: Buffer): void {
 		const ends: number[] = [];
 		const entries = this.parser.push(part, ends);
-		this.fetched += part.length;
 		for (let i = 0; i < entries.length; i++) {
 			const end = ends[i]!;
 			this.ready.push({entry: entries[i]!, start: this.position, end});

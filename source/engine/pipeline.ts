@@ -6,7 +6,6 @@
 import {randomUUID} from 'node:crypto';
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
-import type Redis from 'ioredis';
 import {CaptureStream} from '../capture/capture-stream';
 import {Journal} from '../capture/journal';
 import {startSourceGuard} from '../capture/source-guard';
@@ -22,7 +21,6 @@ import type {NodeFacts} from '../preflight/report-types';
 import type {PreflightResult} from '../preflight/run-preflight';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
-import {infoNumber, parseInfo} from '../redis/info';
 import {waitForReplica} from '../redis/replicas';
 import {Applier} from '../replay/applier';
 import {keySlot, slotCount} from '../replay/cluster-routing';
@@ -40,6 +38,7 @@ import {stateDirFor} from './state-dir';
 import {ProgressWriter} from './progress-record';
 import {resumeAfterCutover} from './resume-after-cutover';
 import type {ResumePoint} from './resume-point';
+import {startTargetHealth} from './target-health';
 import {DiscrepancyLog} from '../verify/discrepancy-log';
 
 export interface PipelineContext {
@@ -718,30 +717,6 @@ function waitUntil(check: () => boolean, register: (timer: NodeJS.Timeout) => vo
 		}, 100);
 		register(timer);
 	});
-}
-
-function startTargetHealth(target: Redis, reconnecting: () => boolean, report: (health: NodeHealth) => void): () => void {
-	const address = `${target.options.host}:${target.options.port}`;
-	const timer = setInterval(async () => {
-		try {
-			const started = performance.now();
-			const info = parseInfo(await target.info('memory'));
-			const stats = parseInfo(await target.info('stats'));
-			report({
-				address,
-				latencyMs: Math.round((performance.now() - started) * 10) / 10,
-				usedMemory: infoNumber(info, 'used_memory'),
-				maxmemory: infoNumber(info, 'maxmemory'),
-				evictedKeys: infoNumber(stats, 'evicted_keys'),
-				monitorBuffer: null,
-				reconnecting: reconnecting(),
-			});
-		} catch {
-			report({address, latencyMs: null, usedMemory: 0, maxmemory: 0, evictedKeys: 0, monitorBuffer: null, reconnecting: true});
-		}
-	}, 2000);
-	timer.unref();
-	return () => clearInterval(timer);
 }
 
 const expectedReplayErrors = /^(WRONGTYPE|ERR value is not|ERR no such key|ERR index out of range|ERR hash value|ERR increment or decrement|ERR bit|ERR string exceeds|ERR The ID specified|ERR syntax error|BUSYGROUP|NOGROUP|ERR min or max)/;

@@ -24,6 +24,14 @@ import {RespConnection, RespError, type RespCallback, type RespReply} from '../r
 import {lostWrite} from './lost-write';
 import type {Arg, ReplayWriter} from './writer';
 
+/**
+ * Enough to keep a target busy across a slow network (2000 per millisecond of round trip), few
+ * enough that a backlog drain does not keep tens of thousands of commands and their replies'
+ * callbacks alive at once: those live past young-generation GCs, and the old space then grows far
+ * beyond what is live (bench/backlog.ts: 10,000 in flight peaked ~50 MB higher, no faster).
+ */
+const defaultMaxInFlight = 2000;
+
 export interface TargetWriterReconnect {
 	endpoint: NodeEndpoint;
 	side: Side;
@@ -77,7 +85,7 @@ export class TargetWriter implements ReplayWriter {
 		connection: RespConnection,
 		private readonly options: TargetWriterOptions,
 	) {
-		this.maxInFlight = options.maxInFlight ?? 10_000;
+		this.maxInFlight = options.maxInFlight ?? defaultMaxInFlight;
 		this.connection = connection;
 		const reconnect = options.reconnect;
 		this.watch = reconnect

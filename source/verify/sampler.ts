@@ -41,6 +41,12 @@ export interface SamplerOptions {
 const maxElements = 1000;
 const maxStringBytes = 512 * 1024;
 const maxInFlight = 200;
+/**
+ * Feed lines a marker connection may have waiting for the applier before new samples wait too.
+ * A sample's source snapshot is held until the applier reaches its marker; while the target is
+ * slow or stopped that point does not come, and sampling on would grow the heap with the lag.
+ */
+export const maxUnplacedLines = 1000;
 const sizeCommand: Record<string, string> = {string: 'STRLEN', hash: 'HLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', stream: 'XLEN'};
 
 interface MasterState {
@@ -137,6 +143,7 @@ export class Sampler {
 	}
 
 	private async sampleOne(state: MasterState): Promise<void> {
+		if (state.master.markers.every((marker) => marker.outstanding >= maxUnplacedLines)) return;
 		const picked = await this.pick(state);
 		if (!picked) return;
 		await this.sample(state, picked.db, picked.key, false);
@@ -165,6 +172,8 @@ export class Sampler {
 		// Every connection to the source is being re-established: no sample now.
 		if (markers.length === 0) return;
 		const marker = markers[state.next++ % markers.length]!;
+		// A recheck confirms a difference already seen: it is never dropped.
+		if (!recheck && marker.outstanding >= maxUnplacedLines) return;
 		marker.sample(db, key, type, (source, target, sourceExpireAt, targetExpireAt) => {
 			this.judge(state, db, key, recheck, {source, target, sourceExpireAt, targetExpireAt});
 		});

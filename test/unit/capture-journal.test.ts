@@ -1,9 +1,9 @@
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it, vi} from 'vitest';
 import {Journal, type JournalReader, type JournalRecord} from '../../source/capture/journal';
-import {formatGapLine, type MonitorCommand} from '../../source/capture/monitor-parser';
+import {formatGapLine, MonitorParser, type MonitorCommand} from '../../source/capture/monitor-parser';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -181,6 +181,27 @@ describe('Journal', () => {
 		expect(records.slice(0, count).map(keyOf)).toEqual(Array.from({length: count}, (_, i) => `key:${i}`));
 		expect(peak).toBeLessThanOrEqual(window + 16 * 1024);
 		await journal.close();
+	});
+
+	it('parses as records are asked for, from memory and from disk, so few are alive at once', async () => {
+		for (const maxMemoryWindow of [64 << 20, 64 << 10]) {
+			const journal = await Journal.open(tempDir(), {maxMemoryWindow});
+			const lines = Array.from({length: 50_000}, (_, i) => feedLine(i));
+			for (let i = 0; i < lines.length; i += 1000) journal.append(Buffer.concat(lines.slice(i, i + 1000)));
+			const parsed = vi.spyOn(MonitorParser.prototype, 'push');
+			try {
+				const reader = journal.reader(0);
+				expect(await reader.read(100)).toHaveLength(100);
+				const entries = parsed.mock.results.reduce((sum, result) => sum + (result.value as unknown[]).length, 0);
+				// One 64 KiB slice of ~80-byte lines, not the megabyte (~13,000 lines) taken at once.
+				expect(entries).toBeLessThan(1000);
+				const rest = await readN(reader, lines.length - 100);
+				expect(rest.map(keyOf)).toEqual(lines.slice(100).map((_, i) => `key:${100 + i}`));
+			} finally {
+				parsed.mockRestore();
+			}
+			await journal.close();
+		}
 	});
 
 	it('stores gap lines in order', async () => {
