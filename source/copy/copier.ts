@@ -18,6 +18,7 @@ import {parseClientInfo} from '../redis/client-info';
 import {connectNode} from '../redis/connect';
 import {endpointAddress, type NodeEndpoint} from '../redis/endpoint';
 import {defaultSilenceLimits, LivenessWatch, type SilenceLimits} from '../redis/liveness';
+import type {ListedClient} from '../replay/blocked-clients';
 import {keySlot} from '../replay/cluster-routing';
 import {MarkerConnection, type BarrierRead} from './marker-connection';
 import {RateLimiter} from './rate-limiter';
@@ -238,14 +239,14 @@ export class Copier {
 		return (await this.scanClient.callBuffer('COMMAND', 'GETKEYS', ...args)) as Buffer[];
 	}
 
-	/** Application clients blocked right now (CLIENT LIST flag b), as MONITOR shows their address, with their db. */
-	async blockedClients(): Promise<Array<{client: string; db: number}>> {
+	/** Application clients blocked right now (CLIENT LIST flag b), as MONITOR shows their address, with their db and command. */
+	async blockedClients(): Promise<ListedClient[]> {
 		const list = String(await this.scanClient.call('CLIENT', 'LIST', 'TYPE', 'normal'));
 		return list
 			.split('\n')
 			.map((line) => parseClientInfo(line))
 			.filter((fields) => fields['flags']?.includes('b') && fields['addr'] && !fields['name']?.startsWith('keyferry-'))
-			.map((fields) => ({client: fields['addr']!, db: Number(fields['db'] ?? 0)}));
+			.map((fields) => ({client: fields['addr']!, db: Number(fields['db'] ?? 0), command: fields['cmd'] ?? ''}));
 	}
 
 	/** Which of `keys` exist in `db` now: an unmarked read, for the sweep of target keys gone from the source. */

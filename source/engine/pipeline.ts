@@ -198,7 +198,8 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 * replayed as they come, as before the cutover.
 	 */
 	let targetWrites: TargetWrites | null = null;
-	let keptOnTarget = 0;
+	/** Keys a copied payload left alone (db:key): counted once each, however often read. */
+	const keptOnTarget = new Set<string>();
 	const openCutover = async (): Promise<CutoverStage> => {
 		cutover ??= new CutoverStage({
 			options,
@@ -298,7 +299,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		});
 		const keepOnTarget = (db: number, key: Buffer) => {
 			const keep = targetWrites?.has(mapDb(db), key) ?? false;
-			if (keep) keptOnTarget++;
+			if (keep) keptOnTarget.add(`${db}:${key.toString('latin1')}`);
 			return keep;
 		};
 		let lastCheckpoint = 0;
@@ -350,14 +351,16 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 */
 	function resyncMaster(stream: MasterStream): void {
 		if (stream.retired) return;
-		// A key written during the rescan that expires on the source before the scan reaches it is
-		// missed by both the scan and the sweep: re-copied when the rescan ends, as after the copy.
+		// The sweep runs once the rescan is over, so it sees what the scan could not (a key that
+		// expired unseen before the scan reached it). A key missing then but written again before the
+		// sweep looks is neither read nor swept: every key written from the rescan's start to the
+		// sweep's end is re-copied after it, as after the copy.
 		stream.applier.startCopy();
 		for (const db of stream.dbs) stream.copier.rescan(db);
-		void stream.copier.scansSettled().then(() => {
-			stream.applier.endCopy(stream.dbs);
-			return sweepMaster(stream);
-		});
+		void stream.copier
+			.scansSettled()
+			.then(() => sweepMaster(stream))
+			.then(() => stream.applier.endCopy(stream.dbs));
 	}
 
 	/**
@@ -529,7 +532,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		for (const stream of streams) stream.applier.endCopy(stream.dbs);
 		await waitUntil(() => streams.every((stream) => stream.copier.idle), (timer) => timers.push(timer));
 		setStage(store, 'copy', 'ready', `${counters.keysCopied} keys copied`);
-		if (keptOnTarget > 0) emit(store, {type: 'info', message: `${keptOnTarget} copied key(s) were left as the application wrote them on the target`});
+		if (keptOnTarget.size > 0) emit(store, {type: 'info', message: `${keptOnTarget.size} copied key(s) were left as the application wrote them on the target`});
 		await gate.wait('sync');
 		copying = false;
 		setStage(store, 'sync', 'running', 'following the source');

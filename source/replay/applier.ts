@@ -11,7 +11,7 @@ import {parseSnapshot, rebuildCommands, snapshotCommands} from '../copy/logical-
 import {unmarkedCommands, type DumpRead, type LogicalRead, type MarkerConnection, type MarkedRead, type SampleRead, type Voided} from '../copy/marker-connection';
 import type {Copier} from '../copy/copier';
 import type {Counters} from '../engine/counters';
-import {BlockedClients} from './blocked-clients';
+import {BlockedClients, type ListedClient} from './blocked-clients';
 import type {RecentKeys} from '../verify/recent-keys';
 import {ExpiryWatch, writtenExpiry} from './expiry-watch';
 import {planCommand, type Plan} from './plan-command';
@@ -65,6 +65,8 @@ export class Applier {
 	 */
 	private touched: Map<string, {db: number; key: Buffer}> | null = new Map();
 	private touchedOverflow = false;
+	/** Copies under way (the first copy, rescans): written keys are tracked until the last one ends. */
+	private copies = 1;
 	private readonly transactions = new Map<string, OpenTransaction>();
 	/** The client whose transaction block is showing now (its queued commands, before its EXEC). */
 	private filling: string | null = null;
@@ -91,8 +93,14 @@ export class Applier {
 	}
 
 	/** The source's blocked clients, listed before a barrier this applier has passed, with no gap since (see BlockedClients). */
-	settleWaiters(blocked: ReadonlyArray<{client: string; db: number}>): void {
+	settleWaiters(blocked: readonly ListedClient[]): void {
 		this.blocked.settle(blocked);
+		this.rescanForWaiters();
+	}
+
+	/** An unseen BLMOVE or BRPOPLPUSH was served: where it pushed is unknown, so its db is read again. */
+	private rescanForWaiters(): void {
+		for (const db of this.blocked.takeRescans()) this.options.copier.rescan(db);
 	}
 
 	private async run(): Promise<void> {
@@ -298,6 +306,7 @@ export class Applier {
 		this.expiries.prune(this.lineMs);
 		this.blocked.release(line.client);
 		if (this.blocked.size > 0) this.blocked.expire(nowMs);
+		this.rescanForWaiters();
 
 		const lua = line.clientKind === 'lua';
 		// A script's lines inside a block belong to the block.
@@ -480,16 +489,21 @@ export class Applier {
 
 	/** A rescan began (a gap, a restarted target): track written keys again until its endCopy. */
 	startCopy(): void {
+		this.copies++;
 		if (this.touched) return;
 		this.touched = new Map();
 		this.touchedOverflow = false;
 	}
 
 	/**
-	 * Scans are over: stop tracking and re-copy every key written during the copy that no marked
-	 * read has covered since. Returns how many; past the tracking limit every db is scanned again.
+	 * A copy is over: once no other runs, stop tracking and re-copy every key written meanwhile that
+	 * no marked read has covered since. Returns how many; past the tracking limit every db is
+	 * scanned again.
 	 */
 	endCopy(dbs: number[]): number {
+		this.copies = Math.max(0, this.copies - 1);
+		// Another copy still runs: its own end re-copies everything written meanwhile.
+		if (this.copies > 0) return 0;
 		const touched = this.touched;
 		this.touched = null;
 		if (!touched) return 0;

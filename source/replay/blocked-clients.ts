@@ -7,8 +7,19 @@
  * MONITOR never showed. From the gap on every write is suspect (its keys are re-copied) until
  * the source's own list of blocked clients is known at a point of the stream; from there, writes
  * in the db of a client blocked on keys nobody saw are re-copied until that client is seen again
- * or is no longer blocked.
+ * or is no longer blocked. Such a client blocked in BLMOVE or BRPOPLPUSH also pushed to a
+ * destination nobody saw when it was served: its whole db is read again then.
  */
+/** A blocked client as the source lists it (CLIENT LIST): its address, db and command. */
+export interface ListedClient {
+	client: string;
+	db: number;
+	command: string;
+}
+
+/** Blocking commands whose pop also pushes, to a key of their own. */
+const moving = new Set(['blmove', 'brpoplpush']);
+
 export interface Watch {
 	db: number;
 	keys: Buffer[];
@@ -21,8 +32,10 @@ const keyId = (db: number, key: Buffer) => `${db}:${key.toString('latin1')}`;
 export class BlockedClients {
 	private readonly byClient = new Map<string, Watch>();
 	private readonly byKey = new Map<string, Set<string>>();
-	/** Clients blocked on keys no line showed: client → its db. */
-	private readonly unknown = new Map<string, number>();
+	/** Clients blocked on keys no line showed: client → its db, and whether its pop pushes elsewhere. */
+	private unknown = new Map<string, {db: number; moves: boolean}>();
+	/** dbs to read again: an unseen BLMOVE or BRPOPLPUSH was served there. */
+	private rescans = new Set<number>();
 	private suspectAll = false;
 
 	get size(): number {
@@ -43,10 +56,23 @@ export class BlockedClients {
 	 * The source listed its blocked clients before this point of the stream, with no gap since:
 	 * those not known from a line are blocked on unknown keys; nobody else is.
 	 */
-	settle(blocked: ReadonlyArray<{client: string; db: number}>): void {
+	settle(blocked: readonly ListedClient[]): void {
 		this.suspectAll = false;
-		this.unknown.clear();
-		for (const {client, db} of blocked) if (!this.byClient.has(client)) this.unknown.set(client, db);
+		const previous = this.unknown;
+		this.unknown = new Map();
+		for (const {client, db, command} of blocked) {
+			if (!this.byClient.has(client)) this.unknown.set(client, {db, moves: previous.get(client)?.moves ?? moving.has(command.toLowerCase())});
+		}
+		// No longer blocked: served (or gone) since the last list.
+		for (const [client, waiter] of previous) if (waiter.moves && !this.unknown.has(client)) this.rescans.add(waiter.db);
+	}
+
+	/** dbs to read again since the last call (see the file comment). */
+	takeRescans(): number[] {
+		if (this.rescans.size === 0) return [];
+		const dbs = [...this.rescans];
+		this.rescans.clear();
+		return dbs;
 	}
 
 	block(client: string, watch: Watch): void {
@@ -62,7 +88,11 @@ export class BlockedClients {
 
 	/** The client issued a command, so it is no longer blocked. */
 	release(client: string): void {
-		this.unknown.delete(client);
+		const waiter = this.unknown.get(client);
+		if (waiter) {
+			this.unknown.delete(client);
+			if (waiter.moves) this.rescans.add(waiter.db);
+		}
 		const watch = this.byClient.get(client);
 		if (!watch) return;
 		this.byClient.delete(client);
@@ -89,7 +119,7 @@ export class BlockedClients {
 		const clients = new Set<string>();
 		for (const key of keys) for (const client of this.byKey.get(keyId(db, key)) ?? []) clients.add(client);
 		const watches = [...clients].map((client) => this.byClient.get(client)!).filter(Boolean);
-		if (this.suspectAll || [...this.unknown.values()].includes(db)) watches.push({db, keys: [], deadlineMs: null});
+		if (this.suspectAll || [...this.unknown.values()].some((waiter) => waiter.db === db)) watches.push({db, keys: [], deadlineMs: null});
 		return watches;
 	}
 }

@@ -232,8 +232,8 @@ describe('clients blocked across a capture gap', () => {
 		expect(blocked.unknownCount).toBe(1);
 		expect(blocked.affected(5, [b('any')])).toEqual([{db: 5, keys: [], deadlineMs: null}]);
 		blocked.settle([
-			{client: 'known', db: 0},
-			{client: 'unseen', db: 2},
+			{client: 'known', db: 0, command: 'blpop'},
+			{client: 'unseen', db: 2, command: 'blpop'},
 		]);
 		expect(blocked.unknownCount).toBe(1);
 		expect(blocked.affected(5, [b('any')])).toEqual([]);
@@ -245,13 +245,32 @@ describe('clients blocked across a capture gap', () => {
 		const blocked = new BlockedClients();
 		blocked.suspect();
 		blocked.settle([
-			{client: 'a', db: 0},
-			{client: 'b', db: 1},
+			{client: 'a', db: 0, command: 'blpop'},
+			{client: 'b', db: 1, command: 'bzpopmin'},
 		]);
 		blocked.release('a');
 		expect(blocked.affected(0, [b('k')])).toEqual([]);
 		blocked.settle([]);
 		expect(blocked.unknownCount).toBe(0);
 		expect(blocked.size).toBe(0);
+		expect(blocked.takeRescans()).toEqual([]);
+	});
+
+	it('an unseen BLMOVE or BRPOPLPUSH, once served, has its db read again: where it pushed is unknown', () => {
+		const blocked = new BlockedClients();
+		blocked.suspect();
+		blocked.settle([
+			{client: 'mover', db: 2, command: 'blmove'},
+			{client: 'legacy', db: 3, command: 'BRPOPLPUSH'},
+			{client: 'popper', db: 4, command: 'blpop'},
+		]);
+		expect(blocked.takeRescans()).toEqual([]);
+		blocked.release('mover');
+		blocked.release('popper');
+		expect(blocked.takeRescans()).toEqual([2]);
+		expect(blocked.takeRescans()).toEqual([]);
+		// Listed again without it: served (or gone) meanwhile.
+		blocked.settle([]);
+		expect(blocked.takeRescans()).toEqual([3]);
 	});
 });
