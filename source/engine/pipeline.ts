@@ -136,13 +136,13 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	 */
 	const resumedTargetDbs = resume ? targetDbsWithKeys(report.target.nodes).flatMap((targetDb) => sourceDbsOf(targetDb, [], dbMap)) : [];
 	const mapDb = (db: number) => dbMap?.get(db) ?? db;
-	/** Keys a cluster target could not take as sent: re-read by the copier of the source master holding them. */
 	let topology: SourceTopology<MasterStream> | undefined;
 	/** Streams open one after the other; who serves a key is known once all are open. */
 	let topologyKnown: () => void = () => {};
 	const topologyReady = new Promise<void>((resolve) => {
 		topologyKnown = resolve;
 	});
+	/** Keys the target could not take as sent (or whose write was lost): re-read by the copier of the source master holding them. */
 	const recopyOnSource = (targetDb: number, keys: Buffer[]) => {
 		if (!topology) {
 			void topologyReady.then(() => recopyOnSource(targetDb, keys));
