@@ -150,7 +150,7 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 		}
 		const byStream = new Map<MasterStream, Buffer[]>();
 		for (const key of keys) {
-			const stream = topology?.streamFor(key);
+			const stream = topology.streamFor(key);
 			if (!stream) continue;
 			const listed = byStream.get(stream);
 			if (listed) listed.push(key);
@@ -346,15 +346,13 @@ export async function startPipeline(context: PipelineContext): Promise<Pipeline>
 	/**
 	 * What MONITOR did not show for one master (a gap, a restart, a lost target) is made right:
 	 * every key of its dbs is read again through fresh markers, then target keys it no longer has
-	 * are swept. The sweep waits for the rescan: a key the source still has when the sweep looks
-	 * could expire (unseen) before the rescan reaches it, and neither would remove it.
+	 * are swept. The sweep waits for the rescan, so it sees what the scan could not (a key that
+	 * expired unseen before the scan reached it). A key missing then but written again before the
+	 * sweep looks is neither read nor swept: every key written from the rescan's start to the
+	 * sweep's end is re-copied after it, as after the copy.
 	 */
 	function resyncMaster(stream: MasterStream): void {
 		if (stream.retired) return;
-		// The sweep runs once the rescan is over, so it sees what the scan could not (a key that
-		// expired unseen before the scan reached it). A key missing then but written again before the
-		// sweep looks is neither read nor swept: every key written from the rescan's start to the
-		// sweep's end is re-copied after it, as after the copy.
 		stream.applier.startCopy();
 		for (const db of stream.dbs) stream.copier.rescan(db);
 		void stream.copier

@@ -304,9 +304,12 @@ export class Applier {
 		const nowMs = line.ts / 1000;
 		this.lineMs = nowMs + this.options.skewMs;
 		this.expiries.prune(this.lineMs);
-		this.blocked.release(line.client);
-		if (this.blocked.size > 0) this.blocked.expire(nowMs);
-		this.rescanForWaiters();
+		// Nobody tracked as blocked (the usual case): nothing to release, expire or read again.
+		if (this.blocked.size > 0) {
+			this.blocked.release(line.client);
+			this.blocked.expire(nowMs);
+			this.rescanForWaiters();
+		}
 
 		const lua = line.clientKind === 'lua';
 		// A script's lines inside a block belong to the block.
